@@ -1,0 +1,31 @@
+"""Logging set-up shared by the CLI and the workflow's scripts.
+
+Every rule logs to its own `log:` file; interactive runs also log to the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(log_file: str | Path | None = None, level: int = logging.INFO) -> None:
+    """Send lang1core's log records to `log_file` (if given) and to stderr."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
+
+
+_warned: set[str] = set()
+
+
+def warn_once(logger: logging.Logger, key: str, message: str) -> None:
+    """Log a warning the first time `key` is seen (DESIGN §6.9: fallbacks say so, once)."""
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning(message)

@@ -1,0 +1,1 @@
+# Stage: corpus. (Rules arrive with this stage's issue.)

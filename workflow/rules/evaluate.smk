@@ -1,0 +1,1 @@
+# Stage: evaluate. (Rules arrive with this stage's issue.)

@@ -1,0 +1,1 @@
+# Stage: figures. (Rules arrive with this stage's issue.)

@@ -1,0 +1,1 @@
+# Stage: finetune. (Rules arrive with this stage's issue.)

@@ -1,0 +1,1 @@
+# Stage: pretrain. (Rules arrive with this stage's issue.)

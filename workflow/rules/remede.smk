@@ -1,0 +1,1 @@
+# Stage: remede. (Rules arrive with this stage's issue.)

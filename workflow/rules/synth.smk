@@ -1,0 +1,1 @@
+# Stage: synth. (Rules arrive with this stage's issue.)

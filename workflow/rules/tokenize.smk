@@ -1,0 +1,1 @@
+# Stage: tokenize. (Rules arrive with this stage's issue.)
