@@ -1,0 +1,1 @@
+# Stage: export validation and source adapters. (Rules arrive with this stage's issue.)
