@@ -1,1 +1,21 @@
-# Stage: synth. (Rules arrive with this stage's issue.)
+# Stage: synth. The built-in synthetic hospital writes the export tables a site's SQL would
+# (DESIGN §3) plus the oracle that evaluation compares models against. Only with
+# `source: synthetic`; other sources bring their own export.
+
+SYNTH_TABLES = ["patients", "encounters", "notes", "diagnoses", "claims"]
+
+if config["source"] == "synthetic":
+
+    rule synth:
+        output:
+            tables=expand(res("export", "{table}.csv"), table=SYNTH_TABLES),
+            oracle=res("oracle", "oracle.parquet"),
+        params:
+            synth=config.get("synth", {}),
+            seed=config["seed"],
+        log:
+            res("logs", "synth.log"),
+        benchmark:
+            res("benchmarks", "synth.tsv")
+        script:
+            "../scripts/synth.py"

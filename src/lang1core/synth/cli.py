@@ -1,0 +1,42 @@
+"""Generate the synthetic multi-site hospital: the five export tables (patients, encounters,
+notes, diagnoses, claims; DESIGN §3) as CSV in OUT, plus the oracle (each task-eligible stay's
+true outcome probabilities given its note) in OUT/../oracle/oracle.parquet unless --oracle is
+given. Deterministic by --seed; memory is bounded by --chunk-size, not --n-patients."""
+
+from __future__ import annotations
+
+import argparse
+
+from lang1core.synth.config import SITES, SynthConfig
+
+HELP = "generate the synthetic hospital's export tables and oracle"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("out", help="folder for patients.csv, encounters.csv, notes.csv, diagnoses.csv, claims.csv")
+    p.add_argument("--n-patients", type=int, default=5000, help="patients in the health system")
+    p.add_argument("--seed", type=int, default=3407, help="random seed; the output is a pure function of "
+                   "(seed, n-patients, chunk-size)")
+    p.add_argument("--start-year", type=int, default=2003, help="first calendar year of admissions")
+    p.add_argument("--end-year", type=int, default=2024, help="last calendar year of admissions")
+    p.add_argument("--sites", nargs="+", default=list(SITES), help="site names, one documentation style each")
+    p.add_argument("--chunk-size", type=int, default=5000, help="patients generated and written at a time "
+                   "(bounds memory)")
+    p.add_argument("--multipart-fraction", type=float, default=0.05,
+                   help="share of notes written as two narrative fields (`part` 1, 2)")
+    p.add_argument("--no-corpus-notes", action="store_true",
+                   help="write only each stay's H&P and discharge summary (no progress, nursing, radiology, ...)")
+    p.add_argument("--oracle", default=None, help="oracle parquet path (default OUT/../oracle/oracle.parquet)")
+    p.add_argument("--log", default=None, help="also log to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lang1core.logs import setup_logging
+    from lang1core.synth.writer import generate
+
+    setup_logging(args.log)
+    cfg = SynthConfig(n_patients=args.n_patients, seed=args.seed, start_year=args.start_year,
+                      end_year=args.end_year, sites=tuple(args.sites), chunk_size=args.chunk_size,
+                      multipart_fraction=args.multipart_fraction, corpus_notes=not args.no_corpus_notes)
+    generate(cfg, args.out, args.oracle)
+    return 0

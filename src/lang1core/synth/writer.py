@@ -1,0 +1,89 @@
+"""Generate the synthetic health system chunk by chunk and stream it to disk.
+
+Each chunk of `chunk_size` patients is simulated, turned into the five export tables and
+the oracle rows, appended to the CSVs (header once) and to the oracle's Parquet file, then
+dropped; memory therefore depends on the chunk size, not on `n_patients`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from lang1core.charlson import charlson_index
+from lang1core.synth.claims import claims_frame
+from lang1core.synth.coding import diagnoses_frame
+from lang1core.synth.config import SynthConfig
+from lang1core.synth.hospital import Chunk, simulate_chunk
+from lang1core.synth.notes import chunk_notes, split_parts
+from lang1core.synth.oracle import SCHEMA as ORACLE_SCHEMA
+from lang1core.synth.oracle import chunk_oracle
+
+log = logging.getLogger(__name__)
+
+TABLES = ("patients", "encounters", "notes", "diagnoses", "claims")
+ENCOUNTER_COLUMNS = ("encounter_id", "patient_id", "site", "department", "encounter_class", "admission_type",
+                     "admit_time", "discharge_time", "discharge_disposition", "payer")
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def chunk_tables(cfg: SynthConfig, index: int, first: int, n: int) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The five export tables and the oracle rows of one chunk of patients."""
+    chunk: Chunk = simulate_chunk(cfg, index, first, n)
+    # Separate streams per table, so switching notes off leaves the other tables unchanged.
+    rng_dx, rng_claims, rng_notes = (np.random.default_rng([cfg.seed, index, k]) for k in (1, 2, 3))
+    pop = chunk.pop
+    patients = pl.DataFrame({"patient_id": pop.patient_id, "birth_date": pop.birth, "sex": pop.sex,
+                             "race": pop.race, "ethnicity": pop.ethnicity, "region": pop.region})
+    diagnoses = diagnoses_frame(rng_dx, chunk.enc, chunk.present)
+    claims = claims_frame(rng_claims, chunk.enc)
+    inpatient_ids = chunk.enc.filter(pl.col("cls_i") == 0)["encounter_id"]
+    cci = charlson_index(diagnoses.filter(pl.col("encounter_id").is_in(inpatient_ids.implode())))
+    oracle = chunk_oracle(chunk, claims, cci)
+    tables = {"patients": patients, "encounters": chunk.enc.select(ENCOUNTER_COLUMNS),
+              "diagnoses": diagnoses, "claims": claims}
+    if cfg.write_notes:
+        notes = chunk_notes(rng_notes, chunk, cfg.corpus_notes)
+        tables["notes"] = split_parts(rng_notes, notes, cfg.multipart_fraction)
+    return tables, oracle
+
+
+def generate(cfg: SynthConfig, out_dir: str | Path, oracle_path: str | Path | None = None,
+             progress: bool = True) -> dict[str, int]:
+    """Write `out_dir/{patients,encounters,notes,diagnoses,claims}.csv` and the oracle.
+
+    oracle_path defaults to `out_dir/../oracle/oracle.parquet`. Returns rows written per table.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    oracle_path = Path(oracle_path) if oracle_path else out_dir.parent / "oracle" / "oracle.parquet"
+    oracle_path.parent.mkdir(parents=True, exist_ok=True)
+    names = [t for t in TABLES if t != "notes" or cfg.write_notes]
+    counts = {t: 0 for t in names} | {"oracle": 0}
+    files = {t: open(out_dir / f"{t}.csv", "wb") for t in names}
+    writer = pq.ParquetWriter(oracle_path, pl.DataFrame(schema=ORACLE_SCHEMA).to_arrow().schema)
+    n_chunks = -(-cfg.n_patients // cfg.chunk_size)
+    log.info("synthetic hospital: %d patients in %d chunks of %d, seed %d, sites %s", cfg.n_patients, n_chunks,
+             cfg.chunk_size, cfg.seed, ",".join(cfg.sites))
+    try:
+        for c in tqdm(range(n_chunks), desc="synth chunks", disable=not progress):
+            first = c * cfg.chunk_size
+            n = min(cfg.chunk_size, cfg.n_patients - first)
+            tables, oracle = chunk_tables(cfg, c, first, n)
+            for t in names:
+                tables[t].write_csv(files[t], include_header=(c == 0), datetime_format=DATETIME_FORMAT,
+                                    date_format="%Y-%m-%d")
+                counts[t] += tables[t].height
+            writer.write_table(oracle.to_arrow())
+            counts["oracle"] += oracle.height
+    finally:
+        writer.close()
+        for f in files.values():
+            f.close()
+    log.info("wrote %s", ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
+    return counts

@@ -1,0 +1,13 @@
+"""Rule synth: generate the synthetic hospital's export tables and oracle."""
+
+from pathlib import Path
+
+from lang1core.logs import setup_logging
+from lang1core.synth import SynthConfig, generate
+
+setup_logging(snakemake.log[0])  # noqa: F821
+options = dict(snakemake.params.synth)  # noqa: F821
+if "sites" in options:
+    options["sites"] = tuple(options["sites"])
+cfg = SynthConfig(seed=snakemake.params.seed, **options)  # noqa: F821
+generate(cfg, Path(snakemake.output.tables[0]).parent, snakemake.output.oracle, progress=False)  # noqa: F821
