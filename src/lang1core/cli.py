@@ -13,6 +13,7 @@ import sys
 
 # subcommand -> module implementing it
 COMMANDS: dict[str, str] = {
+    "validate-export": "lang1core.export.command",
 }
 
 
