@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Helpers shared by test modules (e.g. workflow_run) import from here.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -27,3 +30,14 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def local_run(tmp_path_factory):
+    """One complete local run of the test config, shared by workflow and cluster tests."""
+    from workflow_run import TEST_CONFIG, copy_workflow, snakemake
+
+    workdir = copy_workflow(tmp_path_factory.mktemp("local"))
+    run = snakemake(workdir, "--cores", "2", *TEST_CONFIG)
+    assert run.returncode == 0, run.stderr[-6000:]
+    return workdir
