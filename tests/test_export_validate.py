@@ -256,3 +256,28 @@ def test_blank_required_and_ragged_rows(tmp_path):
 def test_write_csv_helper_roundtrip(tmp_path):
     p = write_csv(tmp_path / "x.csv", ["a"], [["1"]])
     assert p.read_text().splitlines() == ["a", "1"]
+
+
+def test_large_note_bom_and_header_only_table(tmp_path):
+    rows = valid_rows()
+    rows["notes"][1][5] = "word " * 200_000 + "\nend"  # a 1 MB note, longer than csv's default field limit
+    rows["claims"] = []
+    src = make_export(tmp_path / "export", rows)
+    (src / "patients.csv").write_bytes(b"\xef\xbb\xbf" + (src / "patients.csv").read_bytes())
+    report = validate_export(src, tmp_path / "out")
+    assert all(r["rejected"] == 0 for r in report["tables"].values())
+    assert report["tables"]["claims"]["read"] == 0
+    notes = pl.read_parquet(tmp_path / "out" / "notes.parquet")
+    assert len(notes["text"][1]) == 1_000_004
+    assert pl.read_parquet(tmp_path / "out" / "patients.parquet")["patient_id"].to_list() == ["P1", "P2", "P3"]
+
+
+def test_read_validated_checks_the_schema(tmp_path):
+    from lang1core.export import read_validated
+
+    _, out = run(tmp_path)
+    assert read_validated(out, "notes").collect().height == 4
+    pl.read_parquet(out / "claims.parquet").with_columns(pl.col("submitted_date").cast(pl.String)) \
+        .write_parquet(out / "claims.parquet")
+    with pytest.raises(ValueError, match="column 'submitted_date' is String, expected Date"):
+        read_validated(out, "claims")

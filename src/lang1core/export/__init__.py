@@ -2,7 +2,7 @@
 
 from lang1core.export.contract import CONTRACT, TABLE_ORDER, TABLES
 from lang1core.export.reading import ExportSchemaError, open_table, read_table
-from lang1core.export.validate import format_summary, validate_export
+from lang1core.export.validate import format_summary, read_validated, validate_export
 
 __all__ = ["CONTRACT", "TABLES", "TABLE_ORDER", "ExportSchemaError", "open_table", "read_table",
-           "validate_export", "format_summary"]
+           "validate_export", "read_validated", "format_summary"]

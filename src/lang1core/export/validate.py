@@ -293,6 +293,27 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
     return report
 
 
+def read_validated(validated_dir: str | Path, table: str) -> pl.LazyFrame:
+    """A validated table (`{table}.parquet` written by validate_export), typed per CONTRACT.
+
+    Later stages read through this so a stale or foreign file fails here, naming the column,
+    rather than deep inside a join.
+    """
+    path = Path(validated_dir) / f"{table}.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no validated {table} table (run validate_export first)")
+    lf = pl.scan_parquet(path)
+    schema = lf.collect_schema()
+    t = TABLES[table]
+    for col in t.columns:
+        if col.name not in schema:
+            if col.required or col.default is not None:
+                raise ValueError(f"{path}: column {col.name!r} missing (expected {col.dtype})")
+        elif schema[col.name] != col.dtype:
+            raise ValueError(f"{path}: column {col.name!r} is {schema[col.name]}, expected {col.dtype}")
+    return lf
+
+
 def format_summary(report: dict, examples: int = 2) -> str:
     """A readable summary of a report: counts per table, top reasons with example rows."""
     lines = [f"export: {report['export_dir']}",
