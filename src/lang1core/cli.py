@@ -14,6 +14,7 @@ import sys
 # subcommand -> module implementing it
 COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
+    "validate-export": "lang1core.export.command",
 }
 
 
