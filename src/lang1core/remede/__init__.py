@@ -1,0 +1,6 @@
+"""ReMedE: the five hospital-operations tasks as multiple-choice questions about one note."""
+
+from lang1core.remede.prompts import LETTERS, format_prompt
+from lang1core.remede.tasks import SPLITS, TASKS, Task
+
+__all__ = ["LETTERS", "SPLITS", "TASKS", "Task", "format_prompt"]
