@@ -26,13 +26,13 @@ def token_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
 
 
-def encode_batch(sp, texts: list[str], eos_id: int, dtype, threads: int) -> tuple[np.ndarray, int]:
-    """Token ids of `texts`, each followed by EOS, as one flat array; and the document count."""
+def encode_batch(sp, texts: list[str], eos_id: int, dtype, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of `texts`, each followed by EOS, as one flat array; and each document's length."""
     ids = sp.encode(texts, num_threads=threads)
-    total = sum(map(len, ids)) + len(ids)
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)) + 1
     for a in ids:
         a.append(eos_id)
-    return np.fromiter(chain.from_iterable(ids), dtype=dtype, count=total), len(ids)
+    return np.fromiter(chain.from_iterable(ids), dtype=dtype, count=int(lengths.sum())), lengths
 
 
 class _SourceWriter:
@@ -46,13 +46,24 @@ class _SourceWriter:
         self._f = open(self.folder / name, "wb")
         self.files.append({"path": f"{self.folder.name}/{name}", "tokens": 0, "documents": 0})
 
-    def write(self, tokens: np.ndarray, documents: int):
-        if self._f is None or self.files[-1]["tokens"] >= self.shard_tokens:
-            self.close()
-            self._open()
-        tokens.tofile(self._f)
-        self.files[-1]["tokens"] += int(tokens.size)
-        self.files[-1]["documents"] += documents
+    def write(self, tokens: np.ndarray, lengths: np.ndarray):
+        """Append documents (`lengths` tokens each); a file closes at the first document boundary
+        at or past shard_tokens, so file boundaries do not depend on the encoding batch size."""
+        ends = np.cumsum(lengths)
+        done = 0  # documents written
+        while done < lengths.size:
+            if self._f is None or self.files[-1]["tokens"] >= self.shard_tokens:
+                self.close()
+                self._open()
+            room = self.shard_tokens - self.files[-1]["tokens"]
+            base = ends[done - 1] if done else 0
+            # documents up to and including the one that reaches `room`
+            upto = min(int(np.searchsorted(ends, base + room, side="left")) + 1, lengths.size)
+            chunk = tokens[base:ends[upto - 1]]
+            chunk.tofile(self._f)
+            self.files[-1]["tokens"] += int(chunk.size)
+            self.files[-1]["documents"] += upto - done
+            done = upto
 
     def close(self):
         if self._f is not None:
@@ -95,8 +106,8 @@ def write_shards(split_parquets: dict[str, str | Path], tokenizer_model: str | P
                     end += 1
                 if s not in writers:
                     writers[s] = _SourceWriter(folder, s, dtype, shard_tokens)
-                tokens, n = encode_batch(sp, texts[start:end], eos, dtype, threads)
-                writers[s].write(tokens, n)
+                tokens, lengths = encode_batch(sp, texts[start:end], eos, dtype, threads)
+                writers[s].write(tokens, lengths)
                 start = end
         for w in writers.values():
             w.close()

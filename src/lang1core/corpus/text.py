@@ -22,7 +22,7 @@ PUNCTUATION_MAP: dict[str, str] = {
     "\u00b0": " degrees ", "\u00b5": "u",
     # Spaces and breaks that are not ASCII space/newline.
     "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ", "\u202f": " ", "\t": " ",
-    "\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n\n", "\x0b": "\n", "\x0c": "\n",
+    "\r": "\n", "\u2028": "\n", "\u2029": "\n\n", "\x0b": "\n", "\x0c": "\n",
 }
 # Control characters left after the map (NUL and friends): malformed, removed.
 CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"
@@ -45,6 +45,8 @@ REASONS = (EMPTY, PLACEHOLDER, NON_ASCII_ONLY, EMPTY_AFTER_CLEANING, TOO_SHORT, 
 
 def clean_text(e: pl.Expr) -> pl.Expr:
     """Cleaned text of a string expression (null stays null)."""
+    # CRLF first: the multi-pattern replace below would otherwise match its "\r" alone.
+    e = e.str.replace_all("\r\n", "\n", literal=True)
     e = e.str.replace_many(list(PUNCTUATION_MAP), list(PUNCTUATION_MAP.values()))
     e = e.str.replace_all(CONTROL, "").str.replace_all(NON_ASCII, "")
     for c in RUN_CHARS:
