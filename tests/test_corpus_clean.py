@@ -102,3 +102,15 @@ def test_dedupe_can_be_switched_off(tmp_path):
     frame([TEN, TEN]).write_parquet(tmp_path / "notes.parquet")
     stats = clean_notes(tmp_path / "notes.parquet", tmp_path / "clean.parquet", dedupe=False)
     assert stats["kept_notes"] == 2
+
+
+def test_fast_word_count_matches_a_regex_on_cleaned_text():
+    import random
+
+    rng = random.Random(0)
+    alphabet = ["a", "b", " ", "  ", "\n", "\n\n\n", "\t", "\r\n", "\u00e9", "\x00", ".", "-----", " ,"]
+    raw = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    df = pl.DataFrame({"t": raw}).with_columns(T.clean_text(pl.col("t")).alias("c"))
+    got = df.select(T.word_count(pl.col("c")))["c"].to_list()
+    want = df.select(pl.col("c").str.count_matches(r"\S+"))["c"].to_list()
+    assert got == want

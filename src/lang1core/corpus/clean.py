@@ -41,7 +41,7 @@ def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str 
     try:
         (clean_frame(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders)
          .with_columns(pl.col("_raw").str.len_bytes().fill_null(0).cast(pl.Int64).alias("_raw_bytes"),
-                       pl.col("_raw").str.contains(T.NON_ASCII).fill_null(False).alias("_had_non_ascii"),
+                       T.has_non_ascii(pl.col("_raw")).fill_null(False).alias("_had_non_ascii"),
                        pl.col("_raw").str.contains(T.CONTROL).fill_null(False).alias("_had_control"))
          .drop("_raw")
          .sink_parquet(tmp))

@@ -48,19 +48,32 @@ def clean_text(e: pl.Expr) -> pl.Expr:
     # CRLF first: the multi-pattern replace below would otherwise match its "\r" alone.
     e = e.str.replace_all("\r\n", "\n", literal=True)
     e = e.str.replace_many(list(PUNCTUATION_MAP), list(PUNCTUATION_MAP.values()))
-    e = e.str.replace_all(CONTROL, "").str.replace_all(NON_ASCII, "")
+    # After the map, only newline and printable ASCII are kept: one pass removes control and
+    # non-ASCII characters together.
+    e = e.str.replace_all(r"[^\n\x20-\x7E]+", "")
     for c in RUN_CHARS:
         e = e.str.replace_all(f"\\{c}{{4,}}", c * 3)
     e = e.str.replace_all(r"\.{4,}", "...").str.replace_all(r"!{2,}", "!").str.replace_all(r"\?{2,}", "?")
     e = e.str.replace_all(r" {2,}", " ")              # errant spaces
-    e = e.str.replace_all(r" ?\n ?", "\n")            # spaces around line breaks
+    # spaces around line breaks (at most one each side once runs are collapsed)
+    e = e.str.replace_all(" \n", "\n", literal=True).str.replace_all("\n ", "\n", literal=True)
     e = e.str.replace_all(r"\n{3,}", "\n\n")          # at most one blank line
     e = e.str.replace_all(r" ([,;:!?])", "$1")         # no space before punctuation
     return e.str.strip_chars()
 
 
 def word_count(e: pl.Expr) -> pl.Expr:
-    return e.str.count_matches(r"\S+").cast(pl.Int64)
+    """Whitespace-separated words of CLEANED text. Cleaning leaves only single spaces and
+    newlines (at most two in a row, never beside a space) between words, so words = spaces +
+    newlines - blank lines + 1: three literal counts, several times faster than a regex."""
+    seps = (e.str.count_matches(" ", literal=True) + e.str.count_matches("\n", literal=True)
+            - e.str.count_matches("\n\n", literal=True))
+    return pl.when(e.str.len_bytes() > 0).then(seps + 1).otherwise(0).cast(pl.Int64)
+
+
+def has_non_ascii(e: pl.Expr) -> pl.Expr:
+    """Any character outside ASCII (more UTF-8 bytes than characters): no regex needed."""
+    return e.str.len_bytes() != e.str.len_chars()
 
 
 def drop_reason(raw: pl.Expr, cleaned: pl.Expr, words: pl.Expr, min_words: int,
@@ -73,7 +86,7 @@ def drop_reason(raw: pl.Expr, cleaned: pl.Expr, words: pl.Expr, min_words: int,
     return (
         pl.when(raw_blank).then(pl.lit(EMPTY))
         .when(has_placeholder.fill_null(False) | whole_placeholder.fill_null(False)).then(pl.lit(PLACEHOLDER))
-        .when(cleaned_blank & raw.str.contains(NON_ASCII)).then(pl.lit(NON_ASCII_ONLY))
+        .when(cleaned_blank & has_non_ascii(raw)).then(pl.lit(NON_ASCII_ONLY))
         .when(cleaned_blank).then(pl.lit(EMPTY_AFTER_CLEANING))
         .when(words < min_words).then(pl.lit(TOO_SHORT))
         .otherwise(pl.lit(None, pl.String))
