@@ -114,3 +114,15 @@ def test_fast_word_count_matches_a_regex_on_cleaned_text():
     got = df.select(T.word_count(pl.col("c")))["c"].to_list()
     want = df.select(pl.col("c").str.count_matches(r"\S+"))["c"].to_list()
     assert got == want
+
+
+def test_streaming_and_in_memory_paths_agree(tmp_path):
+    texts = [TEN, TEN, None, "N/A", "short one", TEN + " more", "\u00e9\u00e8", TEN + " <NA>", TEN + " more"] * 5
+    frame(texts, ["progress", "nursing", "consult"] * 15).write_parquet(tmp_path / "notes.parquet")
+    a = clean_notes(tmp_path / "notes.parquet", tmp_path / "a.parquet", tmp_path / "da.parquet")
+    b = clean_notes(tmp_path / "notes.parquet", tmp_path / "b.parquet", tmp_path / "db.parquet", in_memory_max_bytes=0)
+    assert a == b
+    assert pl.read_parquet(tmp_path / "a.parquet").equals(pl.read_parquet(tmp_path / "b.parquet"))
+    assert pl.read_parquet(tmp_path / "da.parquet").sort("note_id").equals(
+        pl.read_parquet(tmp_path / "db.parquet").sort("note_id"))
+    assert not list(tmp_path.glob("*.tmp.parquet"))

@@ -1,10 +1,13 @@
 """Clean: the study's cleaning rules applied to every note, every drop counted by reason and type.
 
-Three streaming passes keep memory bounded by the polars engine's chunks plus 24 bytes per note:
+Inputs larger than `in_memory_max_bytes` on disk take the streaming path: three passes keep
+memory bounded by the polars engine's chunks plus 24 bytes per note:
 1. clean the text, count words, find the first drop reason, hash the cleaned text (to a
    temporary parquet beside the output);
 2. on the small (row, hash) frame of kept notes, mark every repeat of an earlier text duplicate;
 3. write the kept notes and count everything by reason and note type.
+Smaller inputs are cleaned in one in-memory pass (the same expressions, so the same output)
+which saves writing and re-reading the text.
 """
 
 from __future__ import annotations
@@ -33,18 +36,45 @@ def clean_frame(lf: pl.LazyFrame, min_words: int, placeholders) -> pl.LazyFrame:
                           *T.text_hash(pl.col("text"))))
 
 
+# Parquet inputs up to this size are cleaned in memory (peak about 4x the text size).
+IN_MEMORY_MAX_BYTES = 1 << 30
+
+
+def _stats_frame(final: pl.LazyFrame) -> pl.LazyFrame:
+    return (final.group_by("reason", "note_type")
+            .agg(pl.len().alias("notes"), pl.col("_raw_bytes").sum().alias("raw_bytes"),
+                 pl.col("n_chars").sum().alias("chars"), pl.col("n_words").sum().alias("words"),
+                 pl.col("_had_non_ascii").sum().alias("non_ascii"))
+            .sort("reason", "note_type", nulls_last=False))
+
+
+def _with_raw_stats(lf: pl.LazyFrame, min_words: int, placeholders) -> pl.LazyFrame:
+    return (clean_frame(lf, min_words, placeholders)
+            .with_columns(pl.col("_raw").str.len_bytes().fill_null(0).cast(pl.Int64).alias("_raw_bytes"),
+                          T.has_non_ascii(pl.col("_raw")).fill_null(False).alias("_had_non_ascii"))
+            .drop("_raw"))
+
+
 def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str | Path | None = None,
-                min_words: int = 10, placeholders=T.DEFAULT_PLACEHOLDERS, dedupe: bool = True) -> dict:
+                min_words: int = 10, placeholders=T.DEFAULT_PLACEHOLDERS, dedupe: bool = True,
+                in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> dict:
     """Clean `notes_path` (extract's output) into `out_clean`; return the statistics dict."""
     out_clean = Path(out_clean)
+    if Path(notes_path).stat().st_size <= in_memory_max_bytes:
+        df = _with_raw_stats(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders).collect()
+        if dedupe:
+            first = pl.struct("_h1", "_h2").is_first_distinct().over(pl.col("reason").is_null())
+            df = df.with_columns(pl.when(pl.col("reason").is_null() & ~first).then(pl.lit(T.DUPLICATE))
+                                 .otherwise(pl.col("reason")).alias("reason"))
+        df.filter(pl.col("reason").is_null()).select(CLEAN_COLUMNS).write_parquet(out_clean)
+        by = _stats_frame(df.lazy()).collect()
+        if out_dropped is not None:
+            (df.filter(pl.col("reason").is_not_null())
+             .select("note_id", "note_type", "reason", "n_words", "n_chars").write_parquet(out_dropped))
+        return _summarise(by, min_words, placeholders, dedupe)
     tmp = out_clean.with_name(out_clean.stem + ".tmp.parquet")
     try:
-        (clean_frame(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders)
-         .with_columns(pl.col("_raw").str.len_bytes().fill_null(0).cast(pl.Int64).alias("_raw_bytes"),
-                       T.has_non_ascii(pl.col("_raw")).fill_null(False).alias("_had_non_ascii"),
-                       pl.col("_raw").str.contains(T.CONTROL).fill_null(False).alias("_had_control"))
-         .drop("_raw")
-         .sink_parquet(tmp))
+        _with_raw_stats(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders).sink_parquet(tmp)
         if dedupe:
             keys = (pl.scan_parquet(tmp).filter(pl.col("reason").is_null()).select("_row", "_h1", "_h2")
                     .collect(engine="streaming"))
@@ -55,18 +85,16 @@ def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str 
             pl.when(pl.col("_row").is_in(dup_rows.implode())).then(pl.lit(T.DUPLICATE))
             .otherwise(pl.col("reason")).alias("reason"))
         final.filter(pl.col("reason").is_null()).select(CLEAN_COLUMNS).sink_parquet(out_clean)
-        by = (final.group_by("reason", "note_type")
-              .agg(pl.len().alias("notes"), pl.col("_raw_bytes").sum().alias("raw_bytes"),
-                   pl.col("n_chars").sum().alias("chars"), pl.col("n_words").sum().alias("words"),
-                   pl.col("_had_non_ascii").sum().alias("non_ascii"), pl.col("_had_control").sum().alias("control"))
-              .sort("reason", "note_type", nulls_last=False)
-              .collect(engine="streaming"))
+        by = _stats_frame(final).collect(engine="streaming")
         if out_dropped is not None:
             (final.filter(pl.col("reason").is_not_null())
              .select("note_id", "note_type", "reason", "n_words", "n_chars").sink_parquet(out_dropped))
     finally:
         tmp.unlink(missing_ok=True)
+    return _summarise(by, min_words, placeholders, dedupe)
 
+
+def _summarise(by: pl.DataFrame, min_words: int, placeholders, dedupe: bool) -> dict:
     kept = by.filter(pl.col("reason").is_null())
     dropped = by.filter(pl.col("reason").is_not_null())
     stats = {
@@ -85,7 +113,6 @@ def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str 
         "kept_words": int(kept["words"].sum()),
         # Kept notes whose text was changed by character removal (counted, not dropped).
         "kept_notes_with_non_ascii_removed": int(kept["non_ascii"].sum()),
-        "kept_notes_with_control_chars_removed": int(kept["control"].sum()),
     }
     total = stats["kept_notes"] + sum(d["total"] for d in stats["dropped"].values())
     if total != stats["input_notes"]:
