@@ -42,8 +42,10 @@ PROBE_COLUMNS = {**COLUMNS, "probe": pl.String}
 def age_expr() -> pl.Expr:
     """Whole years between birth and admission."""
     a, b = pl.col("admit_time"), pl.col("birth_date")
-    before = (a.dt.month() * 100 + a.dt.day()) < (b.dt.month() * 100 + b.dt.day())
-    return (a.dt.year() - b.dt.year() - before.cast(pl.Int32)).cast(pl.Int64).alias("age")
+    # month and day are Int8 in polars: widen before arithmetic (month * 100 overflows).
+    md = lambda e: e.dt.month().cast(pl.Int32) * 100 + e.dt.day().cast(pl.Int32)  # noqa: E731
+    before = md(a) < md(b)
+    return (a.dt.year().cast(pl.Int64) - b.dt.year().cast(pl.Int64) - before.cast(pl.Int64)).alias("age")
 
 
 def age_band_expr() -> pl.Expr:
