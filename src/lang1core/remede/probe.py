@@ -2,7 +2,9 @@
 note itself states, so that failing them means the model does not read the note.
 
 Two questions per H&P example of the chosen splits, four options each:
-- age band of the patient (the H&P states the age in years);
+- age band of the patient, from the age the note itself prints ("70-year-old", "70 yo"):
+  notes may round or shift the age against the registered birth date, and the probe asks
+  what the note says; notes that print no age get no age question (counted);
 - admitting service (the H&P names it): the true department and three others of the
   hospital's departments, in a seeded order per example.
 Stays without a recorded department (e.g. MIMIC-III) get only the age question.
@@ -22,18 +24,24 @@ def department_text(dept: str) -> str:
     return dept.replace("_", " ")
 
 
+# How notes print an age in years.
+AGE_PATTERN = r"(?i)\b(\d{1,3})\s*(?:-|\s)?\s*(?:years?[- ]old|yo\b|y/o|y\.o\.)"
+
+
 def probe_examples(hp: pl.DataFrame, departments: list[str], seed: int) -> tuple[pl.DataFrame, list[tuple[str, int]]]:
     """Probe rows from H&P task examples `hp` (example columns, one per encounter)."""
     if hp.height == 0:
         return hp.with_columns(probe=pl.lit(None, pl.String)), []
+    printed = pl.col("text").str.extract(AGE_PATTERN, 1).cast(pl.Int64, strict=False)
     age_label = pl.lit(0, pl.Int64)
     for e in PROBE_AGE_EDGES:
-        age_label = age_label + (pl.col("age") >= e).cast(pl.Int64)
-    age = hp.with_columns(
+        age_label = age_label + (printed >= e).cast(pl.Int64)
+    stated = hp.filter(printed.is_not_null())
+    drops = [("probe: note prints no age (no age question)", hp.height - stated.height)]
+    age = stated.with_columns(
         example_id=pl.lit("probe_age:") + pl.col("encounter_id"), label=age_label,
         options=pl.lit(list(PROBE_AGE_OPTIONS), pl.List(pl.String)), question=pl.lit(PROBE_AGE_QUESTION),
         probe=pl.lit("age_band"))
-    drops = []
     with_dept = hp.filter(pl.col("department").is_not_null())
     drops.append(("probe: no department recorded (age question only)", hp.height - with_dept.height))
     depts = sorted(set(departments))
