@@ -232,7 +232,7 @@ def test_note_parts_are_joined_and_priority_picks_the_admission_note(tmp_path):
     export = make_export(tmp_path / "export", rows, headers)
     validate_export(export, tmp_path / "validated")
     cfg = BuildConfig.from_dict({"task_windows": {}, "note_types": {"mortality": ["progress", DS, HP]},
-                                 "max_note_hours": 120}, held_out_site="site_d")
+                                 "max_note_hours": {"mortality": 120}}, held_out_site="site_d")
     manifest = build_remede(tmp_path / "validated", tmp_path / "remede", cfg)
     los = all_examples(tmp_path / "remede", "los")
     assert los.filter(pl.col("encounter_id") == "E1")["text"][0] == HP_TEXT + "\n\nSECOND PART"

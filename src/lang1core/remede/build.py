@@ -88,9 +88,10 @@ def task_examples(tables: dict, cfg: BuildConfig) -> tuple[dict[str, pl.DataFram
     for task in cfg.tasks:
         t0 = time.perf_counter()
         types = tuple(cfg.note_types[task])
-        if types not in note_cache:
-            note_cache[types] = L.select_notes(base, tables["notes"], list(types), cfg.max_note_hours)
-        with_note, note_drops = note_cache[types]
+        hours = cfg.max_note_hours.get(task)
+        if (types, hours) not in note_cache:
+            note_cache[types, hours] = L.select_notes(base, tables["notes"], list(types), hours)
+        with_note, note_drops = note_cache[types, hours]
         drops = list(class_drop) + list(note_drops)
         extra: dict = {}
         if task == "readmission":

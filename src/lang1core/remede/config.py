@@ -79,9 +79,9 @@ class BuildConfig:
     # Per task: the note types that may feed it, in priority order; the first type present
     # for an encounter wins (MIMIC-III: one admission note per stay, study §5.2.3).
     note_types: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_NOTE_TYPES))
-    # Notes written more than this many hours after admission are not admission notes
-    # (MIMIC-III construction: 120 h); None keeps every note of the encounter.
-    max_note_hours: float | None = None
+    # Per task: notes written more than this many hours after admission are not admission
+    # notes (MIMIC-III construction: 120 h); a task not listed keeps every note.
+    max_note_hours: dict[str, float] = field(default_factory=dict)
     # Encounter classes that count as hospital stays for every task.
     encounter_classes: tuple[str, ...] = ("inpatient",)
     # Readmission: window after discharge (days, inclusive), excluded index departments, and
@@ -126,7 +126,7 @@ class BuildConfig:
     def from_dict(cls, d: dict | None, *, seed: int = 3407, held_out_site: str | None = None) -> "BuildConfig":
         d = dict(d or {})
         kw: dict = {"seed": seed, "held_out_site": held_out_site}
-        simple = {"tasks": tuple, "max_note_hours": None, "encounter_classes": tuple,
+        simple = {"tasks": tuple, "max_note_hours": dict, "encounter_classes": tuple,
                   "mortality_dispositions": tuple, "denial_statuses": tuple, "split_by": None,
                   "seen_scope": None, "probe_splits": tuple}
         for k, conv in simple.items():
