@@ -266,3 +266,32 @@ def test_probe_questions_are_answered_by_the_note(built):
             else:
                 band = row["options"][row["label"]]
                 assert band == "65 years or older"  # every hand-made H&P says "70-year-old"
+
+
+def test_cli_builds_tasks_tables_and_lm_eval_files(tmp_path):
+    from lang1core.cli import main
+
+    export = make_export(tmp_path / "export", base_rows())
+    validate_export(export, tmp_path / "validated")
+    assert main(["remede", str(tmp_path / "validated"), str(tmp_path / "out"), "--held-out-site", "site_d",
+                 "--los-edges", "2", "3", "5"]) == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["tasks"]["los"]["los"]["edges"] == [2, 3, 5]
+    assert (tmp_path / "out" / "stats" / "B7_denial.md").is_file()
+    assert (tmp_path / "out" / "lm_eval" / "remede_denial_temporal_2024.yaml").is_file()
+
+
+def test_config_section_matches_its_schema():
+    import jsonschema
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((repo / "workflow" / "schemas" / "remede.schema.yaml").read_text())
+    section = yaml.safe_load((repo / "config.yaml").read_text())["remede"]
+    jsonschema.validate(section, schema)
+    cfg = BuildConfig.from_dict(section)
+    assert cfg == BuildConfig(max_note_hours={}, task_windows=cfg.task_windows)  # config.yaml = the defaults
+    with pytest.raises(jsonschema.ValidationError, match="los_edge"):
+        jsonschema.validate({**section, "los_edge": [2, 3, 5]}, schema)
+    with pytest.raises(ValueError, match="split_by"):
+        BuildConfig.from_dict({"split_by": "visit"})
