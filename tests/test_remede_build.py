@@ -124,6 +124,13 @@ def test_patient_who_dies(built):
     _, root = built
     assert labels(root, "mortality")["E5"] == 1
     assert labels(root, "mortality")["E1"] == 0
+    assert labels(root, "readmission")["E5"] == 0  # kept by default, cannot be readmitted
+
+
+def test_readmission_can_exclude_stays_ending_in_death(tmp_path):
+    manifest, root = build(tmp_path, cfg={"readmission": {"exclude_expired": True}})
+    assert "E5" not in labels(root, "readmission")
+    assert manifest["tasks"]["readmission"]["drops"]["index stay ended in death"] == 1
 
 
 def test_claim_denied_then_approved_on_appeal_counts_as_denied(built):

@@ -38,7 +38,8 @@ DEFAULT_LEAKAGE_PATTERNS = {
     "mortality": [r"\bexpired\b", r"time of death", r"\bpronounced\b", r"\bdeceased\b", r"passed away",
                   r"\bdied\b", r"\bautopsy\b"],
     "readmission": [r"\breadmitted within\b", r"\bwas readmitted\b", r"\breturned to the hospital\b"],
-    "los": [r"length of stay", r"\bdischarged on\b", r"\bdischarge date\b", r"\bdischarged \d"],
+    # (Not "discharged on ...": an H&P may recount an earlier stay's discharge.)
+    "los": [r"length of stay", r"\bdischarge date\b"],
     "cci": [r"charlson"],
     "denial": [r"claim (was |is )?denied", r"adverse determination", r"favorable determination",
                r"denial of (the )?claim"],
@@ -89,6 +90,9 @@ class BuildConfig:
     readmission_days: int = 30
     readmission_excluded_departments: tuple[str, ...] = ("rehabilitation", "dialysis", "palliative_care")
     readmission_classes: tuple[str, ...] = ("inpatient",)
+    # Drop index stays ending in death (they cannot be readmitted). The study lists only the
+    # department exclusions, so they stay in (label 0) by default.
+    readmission_exclude_expired: bool = False
     # Mortality: dispositions meaning death in hospital.
     mortality_dispositions: tuple[str, ...] = ("expired",)
     # LOS: fixed upper bin edges (e.g. (2, 3, 5), the study's) or None for the train split's
@@ -141,6 +145,8 @@ class BuildConfig:
             kw["readmission_excluded_departments"] = tuple(r["excluded_departments"])
         if "classes" in r:
             kw["readmission_classes"] = tuple(r["classes"])
+        if "exclude_expired" in r:
+            kw["readmission_exclude_expired"] = bool(r["exclude_expired"])
         los = d.get("los") or {}
         if los.get("edges") is not None:
             kw["los_edges"] = tuple(los["edges"])

@@ -85,6 +85,10 @@ def readmission(stays_df: pl.DataFrame, all_encounters: pl.DataFrame, cfg: Build
     for dept in cfg.readmission_excluded_departments:
         drops.append((f"excluded department: {dept}", int((df["department"] == dept).sum())))
     df = df.filter(~excluded)
+    if cfg.readmission_exclude_expired:
+        died = pl.col("discharge_disposition").is_in(list(cfg.mortality_dispositions)).fill_null(False)
+        drops.append(("index stay ended in death", int(df.select(died.sum()).item())))
+        df = df.filter(~died)
     later = (all_encounters.filter(pl.col("encounter_class").is_in(list(cfg.readmission_classes)))
              .select("patient_id", pl.col("admit_time").alias("_next"), pl.col("encounter_id").alias("_next_id")))
     window = pl.duration(days=cfg.readmission_days)
