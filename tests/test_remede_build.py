@@ -163,7 +163,7 @@ def test_split_boundaries_and_external_site(built):
 def test_every_stay_is_an_example_or_a_counted_drop(built):
     manifest, _ = built
     for task, info in manifest["tasks"].items():
-        assert info["examples"] + sum(info["drops"].values()) == info["stays"] == 13, task
+        assert info["examples"] + sum(info["drops"].values()) == info["encounters"] == 13, task
     assert manifest["tasks"]["mortality"]["drops"]["note date outside every split window"] == 1
 
 

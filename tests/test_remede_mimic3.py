@@ -49,7 +49,7 @@ def test_three_tasks_every_stay_in_the_random_splits(built):
         assert df.height > 0, task
         assert set(df["split"]) <= {"train", "val", "test"}, task
         info = manifest["tasks"][task]
-        assert info["examples"] + sum(info["drops"].values()) == info["stays"]
+        assert info["examples"] + sum(info["drops"].values()) == info["encounters"]
 
 
 def test_admission_note_by_priority_and_120_hours(built):

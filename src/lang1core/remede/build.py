@@ -3,7 +3,7 @@
 validated/*.parquet -> remede/{task}/{split}.parquet, remede/probe/{split}.parquet and
 remede/manifest.json (options, LOS edges, CCI method, windows, every drop by reason, class
 counts, leakage report, provenance). Every stay that does not become an example is counted
-under one reason, so per task: stays == examples + sum(drops).
+under one reason, so per task: encounters == examples + sum(drops).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def task_examples(tables: dict, cfg: BuildConfig) -> tuple[dict[str, pl.DataFram
             extra["los"] = {"edges": edges, "edges_source": source, "unit": cfg.los_unit}
         examples[task] = _finish(df, task, options)
         info[task] = {"note_types": list(types), "options": list(options), "question": TASKS[task].question,
-                      "stays": base.height + class_drop[0][1], "drops": {r: n for r, n in drops if n},
+                      "encounters": base.height + class_drop[0][1], "drops": {r: n for r, n in drops if n},
                       "windows": {k: [str(a), str(b)] for k, (a, b) in cfg.windows_of(task).items()},
                       "seconds": round(time.perf_counter() - t0, 3), **extra}
     return examples, info
@@ -171,8 +171,8 @@ def build_remede(validated_dir: str | Path, out_dir: str | Path, cfg: BuildConfi
         info[task]["splits"] = counts
         total = sum(c["examples"] for c in counts.values())
         info[task]["examples"] = total
-        # Every stay is an example or a counted drop.
-        assert total + sum(info[task]["drops"].values()) == info[task]["stays"], (task, total, info[task])
+        # Every encounter is an example or a counted drop.
+        assert total + sum(info[task]["drops"].values()) == info[task]["encounters"], (task, total, info[task])
         log.info("%s: %d examples %s; dropped %s", task, total,
                  {s: c["examples"] for s, c in counts.items()}, info[task]["drops"])
     # Probe from the H&P examples (mortality covers every H&P stay with a discharge).
