@@ -2,7 +2,7 @@
 
 validated/*.parquet -> remede/{task}/{split}.parquet, remede/probe/{split}.parquet and
 remede/manifest.json (options, LOS edges, CCI method, windows, every drop by reason, class
-counts, leakage report, provenance). Every stay that does not become an example is counted
+counts, leakage report, provenance). Every encounter that does not become an example is counted
 under one reason, so per task: encounters == examples + sum(drops).
 """
 
