@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
     "validate-export": "lang1core.export.command",
     "corpus-stats": "lang1core.corpus.command",
+    "remede": "lang1core.remede.command",
 }
 
 
