@@ -39,6 +39,8 @@ rule remede_tasks:
         res("logs", "remede", "remede_tasks.log"),
     benchmark:
         res("benchmarks", "remede", "remede_tasks.tsv")
+    conda:
+        ENV
     params:
         remede=config["remede"],
         seed=config["seed"],
@@ -56,6 +58,8 @@ rule remede_tables:
         md=expand(res("remede", "stats", "{table}.md"), table=REMEDE_TABLES),
     log:
         res("logs", "remede", "remede_tables.log"),
+    conda:
+        ENV
     script:
         "../scripts/remede_tables.py"
 
@@ -77,6 +81,8 @@ rule remede_lm_eval:
         ),
     log:
         res("logs", "remede", "remede_lm_eval.log"),
+    conda:
+        ENV
     params:
         tasks=REMEDE_TASKS,
         splits=REMEDE_LM_EVAL_SPLITS,
