@@ -41,6 +41,8 @@ rule remede_tasks:
         res("logs", "remede", "remede_tasks.log"),
     benchmark:
         res("benchmarks", "remede", "remede_tasks.tsv")
+    conda:
+        ENV
     params:
         remede=config["remede"],
         seed=config["seed"],
@@ -60,6 +62,8 @@ rule remede_tables:
         ENV
     log:
         res("logs", "remede", "remede_tables.log"),
+    conda:
+        ENV
     script:
         "../scripts/remede_tables.py"
 
@@ -83,6 +87,8 @@ rule remede_lm_eval:
         ENV
     log:
         res("logs", "remede", "remede_lm_eval.log"),
+    conda:
+        ENV
     params:
         tasks=REMEDE_TASKS,
         splits=REMEDE_LM_EVAL_SPLITS,
