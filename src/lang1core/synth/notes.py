@@ -319,7 +319,8 @@ def chunk_notes(rng: np.random.Generator, chunk: Chunk, corpus: bool) -> pl.Data
         dispo_word=pl.Series([DISPOSITION_WORDS[DISPOSITIONS[d]][0] for d in disp], dtype=pl.String),
         course_line=_pick(rng, COURSE, len(inp)),
     )
-    ds_t = np.maximum(discharge[inp] - (rng.random(len(inp)) * 2 * 3600).astype(np.int64) * SEC, admit[inp])
+    # Written in the last two hours of the stay, never before the H&P (short stays).
+    ds_t = np.maximum(discharge[inp] - (rng.random(len(inp)) * 2 * 3600).astype(np.int64) * SEC, hp_t)
     add(inp, "discharge_summary", 1, ds_t, discharge_summary(f))
     if corpus:
         _corpus_notes(rng, chunk, f, inp, admit, discharge, add)
