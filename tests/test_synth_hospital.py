@@ -395,3 +395,14 @@ def test_covid_codes_and_language_only_in_2020_2022(hospital):
         assert years.len() > 0 and years.min() >= first, (drug, years.min())
     years = notes.filter(pl.col("text").str.contains("glipizide", literal=True))["year"]
     assert years.max() <= 2015
+
+
+def test_text_reads_naturally(hospital):
+    """Empty problem lists read as a clinician would write them; visit notes outside a stay do
+    not carry inpatient plans."""
+    notes = hospital["notes"]
+    assert not notes["text"].str.contains(" with none who", literal=True).any()
+    visit = notes.join(hospital["encounters"].filter(pl.col("encounter_class") != "inpatient").select("encounter_id"),
+                       on="encounter_id")
+    assert visit.height > 0
+    assert not visit["text"].str.contains("telemetry", literal=True).any()
