@@ -163,9 +163,11 @@ DEPARTMENTS: tuple[Department, ...] = (
         ("M17.11", "primary osteoarthritis of right knee", "knee pain for elective arthroplasty", None, None, 2.0),
     ), -0.3),
     Department("neurology", ("Neurology", "Stroke Service"), (
-        ("I63.9", "acute ischemic stroke", "left-sided weakness", None, "cvd", 2.0),
+        ("I63.9", "acute ischemic stroke", "left-sided weakness", None, "cvd", 1.5),
         ("G45.9", "transient ischemic attack", "transient slurred speech", None, "cvd", 0.5),
         ("G40.909", "seizure disorder", "seizure", None, None, 1.5),
+        ("G43.909", "intractable migraine", "severe headache", None, None, 1.5),
+        ("G93.40", "encephalopathy, unspecified", "confusion", None, None, 1.0),
     )),
     Department("obstetrics", ("Obstetrics", "Labor and Delivery"), (
         ("O80", "term pregnancy, delivered", "contractions", None, None, 3.0),
