@@ -121,3 +121,24 @@ def test_backward_runs():
     x = torch.randint(0, 101, (2, 13))
     m.loss(x, x).backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in m.parameters())
+
+
+def test_config_sections_build_models(repo):
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load((repo / "workflow/schemas/model.schema.yaml").read_text())
+    default = yaml.safe_load((repo / "config.yaml").read_text())["model"]
+    test = yaml.safe_load((repo / "configs/test.yaml").read_text())["model"]
+    merged = {**default, **test}
+    for section in (default, merged):
+        jsonschema.validate(section, schema)
+        cfg = ModelConfig.from_section(section, vocab_size=1000)
+        assert Llama(cfg).num_params() > 0
+    with pytest.raises(jsonschema.ValidationError, match="dimm"):
+        jsonschema.validate({**default, "overrides": {"dimm": 3}}, schema)
+    # every ModelConfig field except the switches can be overridden through the schema
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(ModelConfig)} - {"attention", "loss"}
+    assert fields == set(schema["properties"]["overrides"]["properties"])
