@@ -142,3 +142,25 @@ def test_config_sections_build_models(repo):
 
     fields = {f.name for f in dataclasses.fields(ModelConfig)} - {"attention", "loss"}
     assert fields == set(schema["properties"]["overrides"]["properties"])
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_meta_then_materialize_equals_direct_init(tie):
+    direct = Llama(tiny(tie_embeddings=tie))
+    direct.init_weights(5)
+    with torch.device("meta"):
+        lazy = Llama(tiny(tie_embeddings=tie))
+    lazy.materialize("cpu", seed=5)
+    assert not any(p.is_meta for p in lazy.parameters())
+    assert (lazy.output.weight is lazy.tok_embeddings.weight) == tie
+    for (n, p), (_, q) in zip(direct.state_dict().items(), lazy.state_dict().items()):
+        assert torch.equal(p, q), n
+
+
+def test_all_paths_go_through_forward_hooks():
+    m = Llama(tiny())
+    calls = []
+    m.register_forward_pre_hook(lambda mod, args: calls.append(1))
+    x = torch.randint(0, 101, (1, 5))
+    m(x), m.hidden(x), m.loss(x, x)
+    assert len(calls) == 3
