@@ -32,6 +32,30 @@ LOG2E = 1.4426950408889634
 if triton is not None:
 
     @triton.jit
+    def _fwd_inner(acc, l_i, m_i, q, k_base, v_base, skt, svt, offs_m, offs_n, offs_d, lo, hi, T, qk_scale,
+                   BLOCK_N: tl.constexpr, MASK: tl.constexpr):
+        """Online softmax over key blocks [lo, hi); MASK applies causality and the length."""
+        for start_n in range(lo, hi, BLOCK_N):
+            cols = start_n + offs_n
+            if MASK:
+                kT = tl.load(k_base + cols[None, :] * skt + offs_d[:, None], mask=cols[None, :] < T, other=0.0)
+                v = tl.load(v_base + cols[:, None] * svt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
+            else:
+                kT = tl.load(k_base + cols[None, :] * skt + offs_d[:, None])
+                v = tl.load(v_base + cols[:, None] * svt + offs_d[None, :])
+            s = tl.dot(q, kT) * qk_scale  # [M, N], base-2 logits
+            if MASK:
+                keep = (offs_m[:, None] >= cols[None, :]) & (cols[None, :] < T)
+                s = tl.where(keep, s, float("-inf"))
+            m_new = tl.maximum(m_i, tl.max(s, 1))  # finite: key 0 is visible to every row
+            p = tl.math.exp2(s - m_new[:, None])
+            alpha = tl.math.exp2(m_i - m_new)
+            l_i = l_i * alpha + tl.sum(p, 1)
+            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
+            m_i = m_new
+        return acc, l_i, m_i
+
+    @triton.jit
     def _attn_fwd(Q, K, V, O, LSE,
                   sqb, sqh, sqt, skb, skh, skt, svb, svh, svt, sob, soh, sot,
                   H, GROUP, T, qk_scale,
@@ -51,25 +75,63 @@ if triton is not None:
         m_i = tl.full([BLOCK_M], float("-inf"), tl.float32)
         l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
         acc = tl.zeros([BLOCK_M, HEAD_DIM], dtype=tl.float32)
+        # key blocks entirely below the diagonal need no mask (BLOCK_M % BLOCK_N == 0)
+        diag = pid_m * BLOCK_M
+        acc, l_i, m_i = _fwd_inner(acc, l_i, m_i, q, k_base, v_base, skt, svt, offs_m, offs_n, offs_d,
+                                   0, diag, T, qk_scale, BLOCK_N, False)
         hi = tl.minimum((pid_m + 1) * BLOCK_M, T)  # causal: no key beyond the block's last query
-        for start_n in range(0, hi, BLOCK_N):
-            cols = start_n + offs_n
-            kT = tl.load(k_base + cols[None, :] * skt + offs_d[:, None], mask=cols[None, :] < T, other=0.0)
-            s = tl.dot(q, kT) * qk_scale  # [M, N], base-2 logits
-            keep = (offs_m[:, None] >= cols[None, :]) & (cols[None, :] < T)
-            s = tl.where(keep, s, float("-inf"))
-            m_new = tl.maximum(m_i, tl.max(s, 1))  # finite: key 0 is visible to every row
-            p = tl.math.exp2(s - m_new[:, None])
-            alpha = tl.math.exp2(m_i - m_new)
-            l_i = l_i * alpha + tl.sum(p, 1)
-            v = tl.load(v_base + cols[:, None] * svt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
-            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
-            m_i = m_new
+        acc, l_i, m_i = _fwd_inner(acc, l_i, m_i, q, k_base, v_base, skt, svt, offs_m, offs_n, offs_d,
+                                   diag, hi, T, qk_scale, BLOCK_N, True)
         acc = acc / l_i[:, None]
         o_base = O + b.to(tl.int64) * sob + h.to(tl.int64) * soh
         tl.store(o_base + offs_m[:, None] * sot + offs_d[None, :], acc.to(O.dtype.element_ty),
                  mask=offs_m[:, None] < T)
         tl.store(LSE + pid_bh.to(tl.int64) * T + offs_m, m_i + tl.math.log2(l_i), mask=offs_m < T)
+
+    @triton.jit
+    def _dkdv_inner(dk, dv, k, v, q_base, do_base, LSE_row, DELTA_row, sqt, sdot, offs_n, offs_d, lo, hi, T,
+                    qk_scale, BLOCK_M: tl.constexpr, MASK: tl.constexpr):
+        """Accumulate dK, dV [N, Dh] over query blocks [lo, hi) of one query head. Rows past T
+        load zeros (q, dO, L, delta = 0), which makes their terms vanish without a mask."""
+        for start_m in range(lo, hi, BLOCK_M):
+            offs_m = start_m + tl.arange(0, BLOCK_M)
+            mmask = offs_m < T
+            q = tl.load(q_base + offs_m[:, None] * sqt + offs_d[None, :], mask=mmask[:, None], other=0.0)
+            do = tl.load(do_base + offs_m[:, None] * sdot + offs_d[None, :], mask=mmask[:, None], other=0.0)
+            lse = tl.load(LSE_row + offs_m, mask=mmask, other=0.0)
+            delta = tl.load(DELTA_row + offs_m, mask=mmask, other=0.0)
+            sT = tl.dot(k, tl.trans(q)) * qk_scale  # [N, M]
+            pT = tl.math.exp2(sT - lse[None, :])
+            if MASK:
+                keep = (offs_m[None, :] >= offs_n[:, None]) & mmask[None, :]
+                pT = tl.where(keep, pT, 0.0)
+            dv += tl.dot(pT.to(do.dtype), do)
+            dpT = tl.dot(v, tl.trans(do))  # [N, M]
+            dsT = pT * (dpT - delta[None, :])
+            dk += tl.dot(dsT.to(q.dtype), q)
+        return dk, dv
+
+    @triton.jit
+    def _dq_inner(dq, q, do, lse, delta, k_base, v_base, skt, svt, offs_m, offs_n, offs_d, lo, hi, T, qk_scale,
+                  BLOCK_N: tl.constexpr, MASK: tl.constexpr):
+        """Accumulate dQ [M, Dh] over key blocks [lo, hi)."""
+        for start_n in range(lo, hi, BLOCK_N):
+            cols = start_n + offs_n
+            if MASK:
+                k = tl.load(k_base + cols[:, None] * skt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
+                v = tl.load(v_base + cols[:, None] * svt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
+            else:
+                k = tl.load(k_base + cols[:, None] * skt + offs_d[None, :])
+                v = tl.load(v_base + cols[:, None] * svt + offs_d[None, :])
+            s = tl.dot(q, tl.trans(k)) * qk_scale  # [M, N]
+            p = tl.math.exp2(s - lse[:, None])
+            if MASK:
+                keep = (offs_m[:, None] >= cols[None, :]) & (cols[None, :] < T)
+                p = tl.where(keep, p, 0.0)
+            dp = tl.dot(do, tl.trans(v))
+            ds = p * (dp - delta[:, None])
+            dq += tl.dot(ds.to(k.dtype), k)
+        return dq
 
     @triton.jit
     def _attn_bwd_dkdv(Q, K, V, DO, LSE, DELTA, DK, DV,
@@ -91,25 +153,17 @@ if triton is not None:
         dk = tl.zeros([BLOCK_N, HEAD_DIM], dtype=tl.float32)
         dv = tl.zeros([BLOCK_N, HEAD_DIM], dtype=tl.float32)
         lo = (pid_n * BLOCK_N // BLOCK_M) * BLOCK_M  # causal: queries before the block see none of it
+        # query blocks overlapping the diagonal need the causal mask; those after it do not
+        diag_hi = tl.minimum(tl.cdiv((pid_n + 1) * BLOCK_N, BLOCK_M) * BLOCK_M, T)
         for g in range(0, GROUP):
             h = kh * GROUP + g
             q_base = Q + b.to(tl.int64) * sqb + h.to(tl.int64) * sqh
             do_base = DO + b.to(tl.int64) * sdob + h.to(tl.int64) * sdoh
             row_base = (b * H + h).to(tl.int64) * T
-            for start_m in range(lo, T, BLOCK_M):
-                offs_m = start_m + tl.arange(0, BLOCK_M)
-                mmask = offs_m < T
-                q = tl.load(q_base + offs_m[:, None] * sqt + offs_d[None, :], mask=mmask[:, None], other=0.0)
-                do = tl.load(do_base + offs_m[:, None] * sdot + offs_d[None, :], mask=mmask[:, None], other=0.0)
-                lse = tl.load(LSE + row_base + offs_m, mask=mmask, other=0.0)
-                delta = tl.load(DELTA + row_base + offs_m, mask=mmask, other=0.0)
-                sT = tl.dot(k, tl.trans(q)) * qk_scale  # [N, M]
-                keep = (offs_m[None, :] >= offs_n[:, None]) & mmask[None, :]
-                pT = tl.where(keep, tl.math.exp2(sT - lse[None, :]), 0.0)
-                dv += tl.dot(pT.to(do.dtype), do)
-                dpT = tl.dot(v, tl.trans(do))  # [N, M]
-                dsT = pT * (dpT - delta[None, :])
-                dk += tl.dot(dsT.to(q.dtype), q)
+            dk, dv = _dkdv_inner(dk, dv, k, v, q_base, do_base, LSE + row_base, DELTA + row_base, sqt, sdot,
+                                 offs_n, offs_d, lo, diag_hi, T, qk_scale, BLOCK_M, True)
+            dk, dv = _dkdv_inner(dk, dv, k, v, q_base, do_base, LSE + row_base, DELTA + row_base, sqt, sdot,
+                                 offs_n, offs_d, diag_hi, T, T, qk_scale, BLOCK_M, False)
         dk = dk * sm_scale
         tl.store(DK + b.to(tl.int64) * sdkb + kh.to(tl.int64) * sdkh + offs_n[:, None] * sdkt + offs_d[None, :],
                  dk.to(DK.dtype.element_ty), mask=nmask)
@@ -139,18 +193,12 @@ if triton is not None:
         k_base = K + b.to(tl.int64) * skb + kh.to(tl.int64) * skh
         v_base = V + b.to(tl.int64) * svb + kh.to(tl.int64) * svh
         dq = tl.zeros([BLOCK_M, HEAD_DIM], dtype=tl.float32)
+        diag = pid_m * BLOCK_M  # key blocks before it are fully visible (BLOCK_M % BLOCK_N == 0)
+        dq = _dq_inner(dq, q, do, lse, delta, k_base, v_base, skt, svt, offs_m, offs_n, offs_d,
+                       0, diag, T, qk_scale, BLOCK_N, False)
         hi = tl.minimum((pid_m + 1) * BLOCK_M, T)
-        for start_n in range(0, hi, BLOCK_N):
-            cols = start_n + offs_n
-            cmask = cols < T
-            k = tl.load(k_base + cols[:, None] * skt + offs_d[None, :], mask=cmask[:, None], other=0.0)
-            v = tl.load(v_base + cols[:, None] * svt + offs_d[None, :], mask=cmask[:, None], other=0.0)
-            s = tl.dot(q, tl.trans(k)) * qk_scale  # [M, N]
-            keep = (offs_m[:, None] >= cols[None, :]) & cmask[None, :] & mmask[:, None]
-            p = tl.where(keep, tl.math.exp2(s - lse[:, None]), 0.0)
-            dp = tl.dot(do, tl.trans(v))
-            ds = p * (dp - delta[:, None])
-            dq += tl.dot(ds.to(k.dtype), k)
+        dq = _dq_inner(dq, q, do, lse, delta, k_base, v_base, skt, svt, offs_m, offs_n, offs_d,
+                       diag, hi, T, qk_scale, BLOCK_N, True)
         dq = dq * sm_scale
         tl.store(DQ + b.to(tl.int64) * sdqb + h.to(tl.int64) * sdqh + offs_m[:, None] * sdqt + offs_d[None, :],
                  dq.to(DQ.dtype.element_ty), mask=mmask[:, None])
@@ -161,10 +209,11 @@ def _interpreting() -> bool:
 
 
 def _blocks(head_dim: int, bwd: bool) -> tuple[int, int, int, int]:
-    """(BLOCK_M, BLOCK_N, num_warps, num_stages). Small blocks under the interpreter so the
-    tests cross block boundaries; on a GPU, the Triton tutorial's choices for H100."""
+    """(BLOCK_M, BLOCK_N, num_warps, num_stages), BLOCK_M a multiple of BLOCK_N. Small,
+    unequal blocks under the interpreter so the tests cross block and diagonal boundaries; on
+    a GPU, the Triton tutorial's choices for H100."""
     if _interpreting():
-        return 16, 16, 4, 1
+        return 32, 16, 4, 1
     if bwd:
         return (64, 64, 4, 2) if head_dim <= 64 else (64, 32, 8, 2)
     return (128, 64, 4, 3) if head_dim <= 64 else (128, 64, 8, 3)

@@ -65,7 +65,7 @@ def check_flash_attention(device, dtype):
     from lang1core.kernels.flash_attention import attention_reference, flash_attention
 
     res = {}
-    for (b, h, kh, t, dh) in [(3, 4, 2, 47, 64), (3, 4, 2, 47, 128), (2, 4, 1, 33, 32), (1, 2, 2, 1, 16)]:
+    for (b, h, kh, t, dh) in [(3, 4, 2, 47, 64), (3, 4, 2, 47, 128), (2, 4, 1, 33, 32), (1, 2, 2, 1, 16), (1, 2, 1, 100, 16)]:
         torch.manual_seed(2)
         q = torch.randn(b, h, t, dh, device=device, dtype=dtype, requires_grad=True)
         k = torch.randn(b, kh, t, dh, device=device, dtype=dtype, requires_grad=True)
