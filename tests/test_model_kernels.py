@@ -69,3 +69,64 @@ def test_kernels_bf16_on_gpu():
             if quantity != "scale":
                 # bf16 has an 8-bit mantissa: allow a few percent of the values' scale
                 assert err < 5e-2 * scale, f"{name}: {quantity} error {err:.3g} (scale {scale:.3g})"
+
+
+def _aot_shared_bytes(fn, signature: dict, constexprs: dict, num_warps: int, num_stages: int,
+                      arch: int = 90) -> int:
+    """Compile a kernel ahead of time for an NVIDIA target (no GPU needed: Triton's bundled
+    ptxas) and return its static shared memory in bytes."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    sig = {**signature, **{k: "constexpr" for k in constexprs}}
+    kernel = triton.compile(ASTSource(fn, sig, constexprs=constexprs), target=GPUTarget("cuda", arch, 32),
+                            options={"num_warps": num_warps, "num_stages": num_stages})
+    return kernel.metadata.shared
+
+
+def test_kernels_compile_for_h100_within_shared_memory(monkeypatch):
+    """The GPU launch configurations compile for sm_90 in bf16 and fit its 227 KiB of shared
+    memory: catches type and layout errors the interpreter cannot see."""
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    monkeypatch.setenv("TRITON_DEFAULT_FP_FUSION", "1")
+    pytest.importorskip("triton.backends.nvidia")
+    from lang1core.kernels import flash_attention as fa
+    from lang1core.kernels import fused_linear_ce as ce
+    from lang1core.kernels import rmsnorm as rn
+
+    limit = 227 * 1024
+    bf, i32 = "*bf16", "i32"
+
+    def ints(names: str) -> dict:
+        return {n: i32 for n in names.split()}
+
+    try:
+        for d in (64, 128):
+            bm, bn, warps, stages = fa._blocks(d, bwd=False)
+            c = {"BLOCK_M": bm, "BLOCK_N": bn, "HEAD_DIM": d}
+            sig = {"Q": bf, "K": bf, "V": bf, "O": bf, "LSE": "*fp32",
+                   **ints("sqb sqh sqt skb skh skt svb svh svt sob soh sot H GROUP T"), "qk_scale": "fp32"}
+            assert _aot_shared_bytes(fa._attn_fwd, sig, c, warps, stages) < limit
+            bm, bn, warps, stages = fa._blocks(d, bwd=True)
+            c = {"BLOCK_M": bm, "BLOCK_N": bn, "HEAD_DIM": d}
+            sig = {"Q": bf, "K": bf, "V": bf, "DO": bf, "LSE": "*fp32", "DELTA": "*fp32", "DK": bf, "DV": bf,
+                   **ints("sqb sqh sqt skb skh skt svb svh svt sdob sdoh sdot sdkb sdkh sdkt sdvb sdvh sdvt "
+                          "H KH GROUP T"), "qk_scale": "fp32", "sm_scale": "fp32"}
+            assert _aot_shared_bytes(fa._attn_bwd_dkdv, sig, c, warps, stages) < limit
+            sig = {"Q": bf, "K": bf, "V": bf, "DO": bf, "LSE": "*fp32", "DELTA": "*fp32", "DQ": bf,
+                   **ints("sqb sqh sqt skb skh skt svb svh svt sdob sdoh sdot sdqb sdqh sdqt H GROUP T"),
+                   "qk_scale": "fp32", "sm_scale": "fp32"}
+            assert _aot_shared_bytes(fa._attn_bwd_dq, sig, c, warps, stages) < limit
+        sig = {"Z": bf, "stride_z": i32, "LABELS": "*i64", "LOSS": "*fp32", "V": i32, "ignore_index": i32,
+               "scale": "fp32"}
+        assert _aot_shared_bytes(ce._ce_fwd_bwd_rows, sig, {"BLOCK_V": 16384}, 32, 1) < limit
+        sig = {"X": bf, "W": bf, "Y": bf, "RSTD": "*fp32", **ints("stride_x stride_y M N"), "eps": "fp32"}
+        assert _aot_shared_bytes(rn._rmsnorm_fwd, sig, {"BLOCK_N": 2048}, 8, 1) < limit
+        sig = {"X": bf, "W": bf, "DY": bf, "DX": bf, "RSTD": "*fp32", "DW_PARTIAL": "*fp32",
+               **ints("stride_x stride_dy stride_dx M N")}
+        assert _aot_shared_bytes(rn._rmsnorm_bwd, sig, {"BLOCK_N": 2048}, 8, 1) < limit
+    except (FileNotFoundError, RuntimeError) as err:  # no bundled ptxas on this platform
+        if "ptxas" in str(err):
+            pytest.skip(f"Triton cannot compile for NVIDIA here: {err}")
+        raise
