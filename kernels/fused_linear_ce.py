@@ -83,9 +83,9 @@ def fused_linear_ce_fwd(h: torch.Tensor, w: torch.Tensor, labels: torch.Tensor, 
     labels = labels.contiguous()
     valid = labels != ignore_index
     bad = valid & ((labels < 0) | (labels >= V))
-    if bool(bad.any()):
+    n_valid, n_bad = torch.stack([valid.sum(), bad.sum()]).tolist()  # one host sync
+    if n_bad:
         raise ValueError(f"fused_linear_ce: label {int(labels[bad][0])} outside [0, {V}) and not ignore_index")
-    n_valid = int(valid.sum())
     scale = 1.0 / max(n_valid, 1)
     C = chunk_rows or _chunk_rows(N, V, D)
     loss_rows = torch.empty(N, device=h.device, dtype=torch.float32)

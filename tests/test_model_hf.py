@@ -13,10 +13,10 @@ from lang1core.model.hf import load_pretrained, read_lang1_json, save_pretrained
 transformers = pytest.importorskip("transformers")
 
 
-def small_model(tie: bool = False) -> Llama:
+def small_model(tie: bool = False, attention: str = "eager") -> Llama:
     cfg = ModelConfig(vocab_size=257, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, hidden_dim=160,
                       max_seq_len=128, rope_theta=10000.0, norm_eps=1e-5, tie_embeddings=tie,
-                      attention="eager")
+                      attention=attention)
     m = Llama(cfg)
     m.init_weights(11)
     with torch.no_grad():  # non-trivial norm weights so a mix-up of norms would show
@@ -26,9 +26,9 @@ def small_model(tie: bool = False) -> Llama:
     return m.eval()
 
 
-@pytest.mark.parametrize("tie", [False, True])
-def test_logits_match_transformers(tmp_path, tie):
-    m = small_model(tie)
+@pytest.mark.parametrize("tie, attention", [(False, "eager"), (True, "eager"), (False, "sdpa")])
+def test_logits_match_transformers(tmp_path, tie, attention):
+    m = small_model(tie, attention)
     save_pretrained(m, tmp_path / "hf", extra={"tokens_seen": 123})
     hf = transformers.LlamaForCausalLM.from_pretrained(tmp_path / "hf", torch_dtype=torch.float32).eval()
     x = torch.randint(0, 257, (3, 47))

@@ -130,3 +130,13 @@ def test_kernels_compile_for_h100_within_shared_memory(monkeypatch):
         if "ptxas" in str(err):
             pytest.skip(f"Triton cannot compile for NVIDIA here: {err}")
         raise
+
+
+def test_fused_ce_rejects_out_of_range_labels():
+    from lang1core.kernels.fused_linear_ce import fused_linear_ce_fwd
+
+    h, w = torch.randn(4, 8), torch.randn(10, 8)
+    with pytest.raises(ValueError, match="label 10 outside"):
+        fused_linear_ce_fwd(h, w, torch.tensor([1, 2, 10, -100]))
+    with pytest.raises(ValueError, match="must be"):
+        fused_linear_ce_fwd(h, w, torch.tensor([1, 2]))
