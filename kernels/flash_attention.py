@@ -208,15 +208,23 @@ def _interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
-def _blocks(head_dim: int, bwd: bool) -> tuple[int, int, int, int]:
-    """(BLOCK_M, BLOCK_N, num_warps, num_stages), BLOCK_M a multiple of BLOCK_N. Small,
-    unequal blocks under the interpreter so the tests cross block and diagonal boundaries; on
-    a GPU, the Triton tutorial's choices for H100."""
+def _blocks(head_dim: int, kernel: str) -> tuple[int, int, int, int]:
+    """(BLOCK_M, BLOCK_N, num_warps, num_stages) for kernel "fwd", "dkdv" or "dq".
+
+    fwd and dq need BLOCK_M % BLOCK_N == 0 (key blocks left of the diagonal block are fully
+    visible); dkdv takes any pair. Under the interpreter: small unequal blocks, so the tests
+    cross block and diagonal boundaries both ways. On a GPU: the Triton fused-attention
+    tutorial's H100 choices (fwd 128x64; bwd dK/dV 32x128 and dQ 128x32, 4 warps), with fewer
+    pipeline stages at head dim 128 to stay inside shared memory (checked by
+    tests/test_model_kernels.py, which compiles every configuration for sm_90)."""
     if _interpreting():
-        return 32, 16, 4, 1
-    if bwd:
-        return (64, 64, 4, 2) if head_dim <= 64 else (64, 32, 8, 2)
-    return (128, 64, 4, 3) if head_dim <= 64 else (128, 64, 8, 3)
+        return {"fwd": (32, 16, 4, 1), "dkdv": (16, 32, 4, 1), "dq": (32, 16, 4, 1)}[kernel]
+    small = head_dim <= 64
+    return {
+        "fwd": (128, 64, 4, 3) if small else (128, 64, 8, 3),
+        "dkdv": (32, 128, 4, 5) if small else (32, 128, 4, 3),
+        "dq": (128, 32, 4, 5) if small else (128, 32, 4, 3),
+    }[kernel]
 
 
 def _check(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
@@ -245,7 +253,7 @@ def flash_attention_fwd(q, k, v):
     o = torch.empty_like(q)
     lse = torch.empty(B, H, T, device=q.device, dtype=torch.float32)
     sm_scale = 1.0 / math.sqrt(D)
-    BM, BN, warps, stages = _blocks(D, bwd=False)
+    BM, BN, warps, stages = _blocks(D, "fwd")
     _attn_fwd[(triton.cdiv(T, BM), B * H)](
         q, k, v, o, lse, *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *o.stride()[:3],
         H, H // KH, T, sm_scale * LOG2E, BLOCK_M=BM, BLOCK_N=BN, HEAD_DIM=D, num_warps=warps, num_stages=stages)
@@ -259,14 +267,16 @@ def flash_attention_bwd(do, q, k, v, o, lse):
     delta = (do.float() * o.float()).sum(-1).contiguous()  # [B, H, T]
     dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
     sm_scale = 1.0 / math.sqrt(D)
-    BM, BN, warps, stages = _blocks(D, bwd=True)
-    common = dict(BLOCK_M=BM, BLOCK_N=BN, HEAD_DIM=D, num_warps=warps, num_stages=stages)
+    BM, BN, warps, stages = _blocks(D, "dkdv")
     _attn_bwd_dkdv[(triton.cdiv(T, BN), B * KH)](
         q, k, v, do, lse, delta, dk, dv, *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *do.stride()[:3],
-        *dk.stride()[:3], *dv.stride()[:3], H, KH, H // KH, T, sm_scale * LOG2E, sm_scale, **common)
+        *dk.stride()[:3], *dv.stride()[:3], H, KH, H // KH, T, sm_scale * LOG2E, sm_scale,
+        BLOCK_M=BM, BLOCK_N=BN, HEAD_DIM=D, num_warps=warps, num_stages=stages)
+    BM, BN, warps, stages = _blocks(D, "dq")
     _attn_bwd_dq[(triton.cdiv(T, BM), B * H)](
         q, k, v, do, lse, delta, dq, *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *do.stride()[:3],
-        *dq.stride()[:3], H, H // KH, T, sm_scale * LOG2E, sm_scale, **common)
+        *dq.stride()[:3], H, H // KH, T, sm_scale * LOG2E, sm_scale,
+        BLOCK_M=BM, BLOCK_N=BN, HEAD_DIM=D, num_warps=warps, num_stages=stages)
     return dq, dk, dv
 
 

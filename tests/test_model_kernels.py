@@ -103,17 +103,19 @@ def test_kernels_compile_for_h100_within_shared_memory(monkeypatch):
 
     try:
         for d in (64, 128):
-            bm, bn, warps, stages = fa._blocks(d, bwd=False)
+            bm, bn, warps, stages = fa._blocks(d, "fwd")
             c = {"BLOCK_M": bm, "BLOCK_N": bn, "HEAD_DIM": d}
             sig = {"Q": bf, "K": bf, "V": bf, "O": bf, "LSE": "*fp32",
                    **ints("sqb sqh sqt skb skh skt svb svh svt sob soh sot H GROUP T"), "qk_scale": "fp32"}
             assert _aot_shared_bytes(fa._attn_fwd, sig, c, warps, stages) < limit
-            bm, bn, warps, stages = fa._blocks(d, bwd=True)
+            bm, bn, warps, stages = fa._blocks(d, "dkdv")
             c = {"BLOCK_M": bm, "BLOCK_N": bn, "HEAD_DIM": d}
             sig = {"Q": bf, "K": bf, "V": bf, "DO": bf, "LSE": "*fp32", "DELTA": "*fp32", "DK": bf, "DV": bf,
                    **ints("sqb sqh sqt skb skh skt svb svh svt sdob sdoh sdot sdkb sdkh sdkt sdvb sdvh sdvt "
                           "H KH GROUP T"), "qk_scale": "fp32", "sm_scale": "fp32"}
             assert _aot_shared_bytes(fa._attn_bwd_dkdv, sig, c, warps, stages) < limit
+            bm, bn, warps, stages = fa._blocks(d, "dq")
+            c = {"BLOCK_M": bm, "BLOCK_N": bn, "HEAD_DIM": d}
             sig = {"Q": bf, "K": bf, "V": bf, "DO": bf, "LSE": "*fp32", "DELTA": "*fp32", "DQ": bf,
                    **ints("sqb sqh sqt skb skh skt svb svh svt sdob sdoh sdot sdqb sdqh sdqt H GROUP T"),
                    "qk_scale": "fp32", "sm_scale": "fp32"}
