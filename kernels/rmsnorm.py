@@ -26,7 +26,7 @@ if triton is not None:
 
     @triton.jit
     def _rmsnorm_fwd(X, W, Y, RSTD, stride_x, stride_y, M, N, eps, BLOCK_N: tl.constexpr):
-        row = tl.program_id(0)
+        row = tl.program_id(0).to(tl.int64)  # row * stride can pass 2**31 for long batches
         cols = tl.arange(0, BLOCK_N)
         mask = cols < N
         x = tl.load(X + row * stride_x + cols, mask=mask, other=0.0).to(tl.float32)
@@ -46,15 +46,22 @@ if triton is not None:
         mask = cols < N
         w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
         dw = tl.zeros([BLOCK_N], dtype=tl.float32)
+        # walk the rows by pointer increments: 64-bit pointers, so row * stride never overflows
+        x_ptr = X + pid.to(tl.int64) * stride_x
+        dy_ptr = DY + pid.to(tl.int64) * stride_dy
+        dx_ptr = DX + pid.to(tl.int64) * stride_dx
         for row in range(pid, M, n_prog):
-            x = tl.load(X + row * stride_x + cols, mask=mask, other=0.0).to(tl.float32)
-            dy = tl.load(DY + row * stride_dy + cols, mask=mask, other=0.0).to(tl.float32)
+            x = tl.load(x_ptr + cols, mask=mask, other=0.0).to(tl.float32)
+            dy = tl.load(dy_ptr + cols, mask=mask, other=0.0).to(tl.float32)
             rstd = tl.load(RSTD + row)
             xh = x * rstd
             g = dy * w
             dx = rstd * (g - xh * (tl.sum(g * xh, axis=0) / N))
-            tl.store(DX + row * stride_dx + cols, dx.to(DX.dtype.element_ty), mask=mask)
+            tl.store(dx_ptr + cols, dx.to(DX.dtype.element_ty), mask=mask)
             dw += dy * xh
+            x_ptr += n_prog * stride_x
+            dy_ptr += n_prog * stride_dy
+            dx_ptr += n_prog * stride_dx
         tl.store(DW_PARTIAL + pid * N + cols, dw, mask=mask)
 
 
