@@ -17,6 +17,8 @@ COMMANDS: dict[str, str] = {
     "validate-export": "lang1core.export.command",
     "corpus-stats": "lang1core.corpus.command",
     "remede": "lang1core.remede.command",
+    "export-hf": "lang1core.model.export_hf",
+    "import-hf": "lang1core.model.import_hf",
 }
 
 
