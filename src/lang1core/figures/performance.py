@@ -109,7 +109,8 @@ def figD4(t: Tables, opts: Options):
     legend_below(fig, handles, [model_label(b) for b in bases])
     fig.suptitle(f"Pretraining-data ablations, {split_label(opts.split)}", x=0.01, ha="left",
                  fontweight="bold", fontsize=opts.style.title_size)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.07, 1, 1.0), h_pad=0)
+    fig.subplots_adjust(top=0.84)
     return fig
 
 
@@ -205,7 +206,10 @@ def fig5b(t: Tables, opts: Options):
 
 def figM10(t: Tables, opts: Options):
     """Every run: AUROC at the external site against the internal test, one panel per task."""
-    df = rows(t.metrics(), subset="all")
+    # The study's runs (not every snapshot or data-efficiency point): zero-shot, finetuned on
+    # the task, multi-task, and the baselines.
+    df = own_task(rows(t.metrics(), subset="all",
+                       kind=["zeroshot", "kshot", "finetune", "joint", "scratch", "tfidf"]))
     internal = rows(df, split=opts.internal_split).select(
         "model", "recipe", "task", "series", "kind", pl.col("auroc").alias("x"),
         pl.col("ci_low").alias("xlo"), pl.col("ci_high").alias("xhi"))
@@ -231,14 +235,15 @@ def figM10(t: Tables, opts: Options):
             handles[s] = ax.errorbar(
                 e["x"], e["y"],
                 xerr=_err(e["x"], e["xlo"], e["xhi"]), yerr=_err(e["y"], e["ylo"], e["yhi"]),
-                fmt="o", ms=3, color=model_color(s), elinewidth=0.4, capsize=0, alpha=0.85)
+                fmt="o", ms=3, color=model_color(s), ecolor=model_color(s) + "66",
+                elinewidth=0.5, capsize=0)
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         ax.set_aspect("equal", adjustable="box")
-        ax.set_xlabel(f"Internal AUROC")
-    axes[0].set_ylabel("External-site AUROC")
+        ax.set_xlabel(f"AUROC, {split_label(opts.internal_split).split(' (')[0].lower()}")
+    axes[0].set_ylabel("AUROC, external site")
     legend_below(fig, list(handles.values()), [model_label(s) for s in handles])
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 

@@ -70,7 +70,8 @@ def fig3a(t: Tables, opts: Options):
             _line_with_band(ax, d["pretrain_tokens"], d["auroc"], d["ci_low"], d["ci_high"],
                             model_color(s), opts.style, model_label(s))
     _tokens_axis(ax, df["pretrain_tokens"])
-    ax.set_ylabel(f"Probe {'accuracy' if use_acc else 'AUROC'} ({split_label(split)})")
+    ax.set_title(f"Reading-comprehension probe, {split_label(split)}", loc="left")
+    ax.set_ylabel(f"Probe {'accuracy' if use_acc else 'AUROC'}")
     ax.legend(loc="lower right")
     return fig
 
@@ -125,8 +126,8 @@ def fig4a(t: Tables, opts: Options):
                 from lang1core.figures.style import ci_yerr
                 h = ax.errorbar(e["total"], e["auroc"],
                                 yerr=ci_yerr(e["auroc"], e["ci_low"], e["ci_high"]),
-                                fmt=m, color=model_color(s), ms=4 if m != "." else 5,
-                                elinewidth=0.5, alpha=0.9)
+                                fmt=m, color=model_color(s), ms=3.5 if m != "." else 5,
+                                elinewidth=0.5, capsize=0, alpha=0.9)
                 handles.setdefault(s, h)
         _tokens_axis(ax, d["total"], "Total tokens")
     axes[0].set_ylabel(f"AUROC ({split_label(opts.split)})")
@@ -163,6 +164,12 @@ def fig4b(t: Tables, opts: Options):
     return fig
 
 
+def _key(color="#777777", marker="o", ms=4):
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="", marker=marker, color=color, ms=ms)
+
+
 def _spearman(x, y) -> float:
     if len(x) < 3:
         return float("nan")
@@ -180,7 +187,11 @@ def fig4c(t: Tables, opts: Options):
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=1.9)
     handles = {}
     markers = {"zeroshot": "o", "trajectory": ".", "finetune": "s", "joint": "D",
-               "efficiency": "^", "scratch": "v", "kshot": "P"}
+               "efficiency": "^", "scratch": "v", "kshot": "P", "tfidf": "X"}
+    kind_names = {"zeroshot": "zero-shot", "trajectory": "snapshot", "finetune": "finetuned",
+                  "joint": "multi-task", "efficiency": "fewer examples", "scratch": "scratch",
+                  "kshot": "k-shot", "tfidf": "TF-IDF"}
+    kinds_seen: set[str] = set()
     for ax, task in zip(axes, tasks):
         ax.set_title(task_label(task), loc="left")
         d = rows(df, task=task)
@@ -194,15 +205,26 @@ def fig4c(t: Tables, opts: Options):
                 h = ax.scatter(k["qa_ppl"], k["auroc"], s=10, marker=markers.get(kind, "o"),
                                color=model_color(s), alpha=0.85, lw=0)
                 handles.setdefault(s, h)
+                kinds_seen.add(kind)
         rho = _spearman(np.log(d["qa_ppl"].to_numpy()), d["auroc"].to_numpy())
         if np.isfinite(rho):
-            ax.text(0.97, 0.04, f"ρ = {rho:.2f}", transform=ax.transAxes, ha="right",
-                    va="bottom", fontsize=opts.style.font_size - 0.5)
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(mticker.NullFormatter())
-        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: f"{v:g}"))
+            ax.text(0.97, 0.96, f"ρ = {rho:.2f}", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=opts.style.font_size - 1)
+        ppl = d["qa_ppl"].to_numpy()
+        if ppl.max() / ppl.min() > 10:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+            ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: f"{v:g}"))
+        else:
+            ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
         ax.set_xlabel("QA perplexity")
     axes[0].set_ylabel(f"AUROC ({split_label(opts.split)})")
-    legend_below(fig, list(handles.values()), [model_label(s) for s in handles])
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    series = [s for s in handles]
+    kinds = [k for k in markers if k in kinds_seen and k not in ("tfidf", "scratch")]
+    legend_below(fig, [_key(model_color(s)) for s in series] + [_key(marker=markers[k])
+                                                                for k in kinds],
+                 [model_label(s) for s in series] + [kind_names[k] for k in kinds],
+                 ncol=min(len(series) + len(kinds), 8))
+    fig.set_size_inches(FULL_WIDTH, 2.2)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     return fig
