@@ -35,7 +35,7 @@ class EvalSettings:
     alert_rates: list[float] = field(default_factory=lambda: [0.05, 0.10, 0.20])
     strata: list[str] = field(default_factory=lambda: list(STRATA))
     splits: list[str] = field(default_factory=lambda: ["test", "temporal", "temporal_2024", "external"])
-    max_elements: int = DEFAULT_MAX_ELEMENTS  # memory bound of one bootstrap chunk
+    bootstrap_chunk_elements: int = DEFAULT_MAX_ELEMENTS  # memory bound of one bootstrap chunk
 
     @property
     def ci_method(self) -> str:
@@ -73,7 +73,7 @@ def auroc_block(probs: np.ndarray, labels: np.ndarray, clusters, settings: EvalS
     if int((counts > 0).sum()) < 2:
         return {**out, "status": "single_class"}
     n_units = int(clusters.max()) + 1 if clusters is not None else n
-    chunk = chunk_size(max(n, n_units), settings.n_bootstrap, settings.max_elements)
+    chunk = chunk_size(max(n, n_units), settings.n_bootstrap, settings.bootstrap_chunk_elements)
     if k == 2:
         r = bootstrap_binary(probs[:, 1], labels, settings.n_bootstrap, rng, settings.ci_level,
                              clusters=clusters, chunk=chunk)

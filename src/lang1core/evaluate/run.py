@@ -109,7 +109,8 @@ def _clean(obj):
 
 
 def evaluate_run(predictions: list[str], remede: list[str], run_json: str | None, out: str | Path,
-                 settings: EvalSettings, seed: int, config=None, oracle: str | None = None) -> dict:
+                 settings: EvalSettings, seed: int, config=None, oracle: str | None = None,
+                 model: str | None = None, recipe: str | None = None) -> dict:
     """Score every prediction file whose split is in `settings.splits`; write `out` (JSON)."""
     remede_by = {task_split(p): p for p in remede}
     run = json.loads(Path(run_json).read_text()) if run_json else {}
@@ -136,7 +137,7 @@ def evaluate_run(predictions: list[str], remede: list[str], run_json: str | None
     prov = provenance(config if config is not None else asdict(settings), seed, **files)
     prov["run_provenance"] = run.get("provenance")
     doc = {
-        "model": run.get("model"), "recipe": run.get("recipe"),
+        "model": model or run.get("model"), "recipe": recipe or run.get("recipe"),
         "run": {k: v for k, v in run.items() if k != "provenance"},
         "settings": asdict(settings), "provenance": prov, "dropped": dropped, "results": results,
     }
