@@ -62,27 +62,38 @@ class BinaryAUROC:
         # Per positive: negatives strictly below start at 0..lo, ties span lo..hi.
         self.lo = np.searchsorted(sorted_neg, pos_scores, side="left")  # [n_pos]
         self.hi = np.searchsorted(sorted_neg, pos_scores, side="right")  # [n_pos]
+        self.ties = bool((self.hi != self.lo).any())  # some positive ties some negative
 
     def ordered(self, weights: np.ndarray) -> np.ndarray:
         """Weights [B, n] in the original example order -> [B, n] in engine order."""
-        return weights[:, self.order]
+        return np.take(weights, self.order, axis=1)
 
     def from_ordered(self, w: np.ndarray) -> np.ndarray:
-        """AUROC per row of weights already in engine order, w: [B, n] -> [B] (NaN: one class)."""
-        w = np.atleast_2d(w).astype(np.float64, copy=False)
+        """AUROC per row of weights already in engine order, w: [B, n] -> [B] (NaN: one class).
+
+        Integer weights (bootstrap counts) are summed in int64, exactly; the one division
+        at the end is the only rounding."""
+        w = np.atleast_2d(w)
+        if not np.issubdtype(w.dtype, np.integer):
+            w = w.astype(np.float64, copy=False)
         w_neg, w_pos = w[:, : self.n_neg], w[:, self.n_neg :]
-        cum = np.zeros((w.shape[0], self.n_neg + 1))  # [B, n_neg + 1], cum[:, j] = sum of first j
+        cum = np.zeros((w.shape[0], self.n_neg + 1), dtype=w.dtype)  # cum[:, j] = sum of first j
         np.cumsum(w_neg, axis=1, out=cum[:, 1:])
-        num = 0.5 * np.einsum("bp,bp->b", w_pos, cum[:, self.lo] + cum[:, self.hi])
+        below = np.take(cum, self.lo, axis=1)  # [B, n_pos] negatives strictly below
+        if self.ties:
+            below += np.take(cum, self.hi, axis=1)  # + negatives at or below
+        else:
+            below *= 2
+        num = np.einsum("bp,bp->b", w_pos, below)  # twice the Mann-Whitney count
         den = w_pos.sum(axis=1) * cum[:, -1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+            return np.where(den > 0, 0.5 * num / np.where(den > 0, den, 1), np.nan)
 
     def __call__(self, weights: np.ndarray | None = None) -> np.ndarray | float:
         """AUROC for weights in original order ([n] or [B, n]); None: every example once."""
         if weights is None:
-            return float(self.from_ordered(np.ones((1, self.n_neg + self.n_pos)))[0])
-        weights = np.asarray(weights, dtype=np.float64)
+            return float(self.from_ordered(np.ones((1, self.n_neg + self.n_pos), dtype=np.int64))[0])
+        weights = np.asarray(weights)
         if weights.ndim == 1:
             return float(self.from_ordered(weights[self.order][None, :])[0])
         return self.from_ordered(self.ordered(weights))
@@ -101,7 +112,7 @@ def bootstrap_weights(
     order: np.ndarray | None = None,
     chunk: int | None = None,
 ) -> Iterator[np.ndarray]:
-    """Yield count matrices [b, n] (float64), b <= chunk, n_resamples rows in all.
+    """Yield count matrices [b, n] (int64), b <= chunk, n_resamples rows in all.
 
     Example bootstrap: each chunk draws `rng.integers(0, n, (b, n))` — exactly the indices
     `scipy.stats.bootstrap(..., batch=chunk)` draws from the same generator — and counts them.
@@ -123,13 +134,13 @@ def bootstrap_weights(
             idx = rng.integers(0, n_clusters, (b, n_clusters))
             flat = (idx + n_clusters * np.arange(b)[:, None]).ravel()
             counts = np.bincount(flat, minlength=b * n_clusters).reshape(b, n_clusters)
-            yield counts[:, codes].astype(np.float64)
+            yield np.take(counts, codes, axis=1)
         else:
             idx = rng.integers(0, n, (b, n))
             if order is not None:
-                idx = inverse[idx]
-            flat = (idx + n * np.arange(b)[:, None]).ravel()
-            yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(np.float64)
+                idx = np.take(inverse, idx, mode="clip")  # 'clip': no bounds buffer; idx < n
+            idx += n * np.arange(b)[:, None]  # row r counts into bins r*n .. r*n + n-1
+            yield np.bincount(idx.ravel(), minlength=b * n).reshape(b, n)
 
 
 def percentile_ci(values: np.ndarray, level: float) -> tuple[float | None, float | None]:
@@ -206,8 +217,8 @@ class MulticlassAUROC:
     def __call__(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """-> macro [B], micro [B], per-class [B, K] (NaN for classes not evaluable)."""
         if weights is None:
-            weights = np.ones((1, self.n))
-        weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+            weights = np.ones((1, self.n), dtype=np.int64)
+        weights = np.atleast_2d(np.asarray(weights))
         per = np.full((weights.shape[0], self.k), np.nan)
         for c, engine in self.per_class.items():
             per[:, c] = engine.from_ordered(engine.ordered(weights))
@@ -215,7 +226,7 @@ class MulticlassAUROC:
             cols = per[:, self.classes] if self.classes else np.full((weights.shape[0], 1), np.nan)
             valid = ~np.isnan(cols)
             macro = np.where(valid.any(axis=1), np.nansum(cols, axis=1) / np.maximum(valid.sum(axis=1), 1), np.nan)
-        micro = self.micro.from_ordered(weights[:, self.micro_cols])
+        micro = self.micro.from_ordered(np.take(weights, self.micro_cols, axis=1))
         return macro, micro, per
 
 
