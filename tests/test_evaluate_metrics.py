@@ -226,3 +226,16 @@ def test_fixture_builder_writes_the_prediction_contract(tmp_path):
     df = pl.read_parquet(path)
     assert df.columns == ["example_id", "patient_id", "label", "prob_0", "prob_1", "prob_2", "prob_3", "prob_4", "qa_ppl"]
     np.testing.assert_allclose(df.select(pl.sum_horizontal(pl.selectors.starts_with("prob_"))).to_series(), 1.0)
+
+
+def test_cli_scores_a_run_folder(tmp_path):
+    from lang1core.cli import main
+
+    build_all(tmp_path, runs=[("lang1", "zeroshot")], n=40)
+    rc = main(["evaluate", str(tmp_path / "predictions/lang1/zeroshot"), "--remede", str(tmp_path / "remede"),
+               "--oracle", str(tmp_path / "oracle/oracle.parquet"), "--out", str(tmp_path / "m.json"),
+               "--tables", str(tmp_path / "t"), "--n-bootstrap", "10", "--splits", "test"])
+    assert rc == 0
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert doc["model"] == "lang1" and doc["recipe"] == "zeroshot" and len(doc["results"]) == 5
+    assert pl.read_csv(tmp_path / "t/auroc.csv").height == 10
