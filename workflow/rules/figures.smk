@@ -17,16 +17,25 @@ FIG_DATA = {
     "export": "this site's EHR export",
     "mimic3": "MIMIC-III",
 }.get(config["source"], config["source"])
-# Dataset tables have names B1_<what>.csv chosen by the evaluate stage; they are written by
-# the same `tables` job as runs.csv, which is therefore their declared input.
-FIG_DATASET_INPUT = ("runs",)
+# Dataset tables (B1_<what>.csv ...) are copied into tables/ by rule `dataset_tables`,
+# whose declared output is the index datasets.json.
+FIG_DATASET_INPUT = ("datasets",)
+FIG_TABLE_FILE = {"datasets": "datasets.json"}
+# Paths some rule of this workflow writes (evaluate.smk is included before this file).
+FIG_PRODUCED = {str(out) for r in workflow.rules for out in r.output}
+
+
+def fig_inputs(tables):
+    """Table files a figure reads: those a rule writes or that exist already. A table no rule
+    can write (e.g. conditional.csv before the ReMedE stage is in) is left out, and the
+    figure's panels that need it say "not run" instead of the whole DAG failing."""
+    paths = [res("tables", FIG_TABLE_FILE.get(t, f"{t}.csv")) for t in tables]
+    return [p for p in paths if p in FIG_PRODUCED or Path(p).exists()]
+
+
 # Figures join `rule all` once the evaluate stage's `tables` rule exists (until then a figure
 # is built by naming its file, from tables put in place by hand).
-try:
-    rules.tables
-    FIG_IN_ALL = True
-except Exception:
-    FIG_IN_ALL = False
+FIG_IN_ALL = res("tables", "auroc.csv") in FIG_PRODUCED
 
 for _name, (_tables, _category, _title) in [
     *FIGURES.items(),
@@ -37,7 +46,7 @@ for _name, (_tables, _category, _title) in [
         name:
             f"figure_{_name}"
         input:
-            tables=[res("tables", f"{t}.csv") for t in _tables],
+            tables=fig_inputs(_tables),
         output:
             png=report(
                 res("figures", f"{_name}.png"),
