@@ -76,7 +76,7 @@ def figK8(t: Tables, opts: Options):
         if ov.len():
             ax.axvline(ov[0], color=color, lw=0.6, ls=":", alpha=0.8)
         ax.axvline(0.5, color="#888888", lw=0.6, ls="--")
-        ax.set_xlim(0.3, 1.0)
+        ax.set_xlim(0.3, 1.03)
         ax.set_xlabel("AUROC")
         ax.grid(axis="y", visible=False)
     axes[0].set_yticks(y)
