@@ -195,3 +195,16 @@ def test_every_figure_has_a_report_caption(repo):
     for name in ALL:
         text = (repo / "workflow/report" / f"{name}.rst").read_text()
         assert "snakemake.params.data" in text, name
+
+
+def test_cli_draws_demo_and_tables_folder(tmp_path, tables):
+    from lang1core.cli import main
+
+    assert main(["figures", "--demo", str(tmp_path / "demo"), "--only", "fig2a",
+                 "--formats", "png", "--dpi", "60"]) == 0
+    assert (tmp_path / "demo" / "fig2a.png").stat().st_size > 5_000
+    assert main(["figures", str(tables), str(tmp_path / "t"), "--only", "figF6", "B1",
+                 "--formats", "pdf", "--dpi", "60"]) == 0
+    assert {p.name for p in (tmp_path / "t").iterdir()} == {"figF6.pdf", "B1.pdf", "B1.md"}
+    with pytest.raises(SystemExit, match="not a folder"):
+        main(["figures", str(tmp_path / "nope"), str(tmp_path / "x")])

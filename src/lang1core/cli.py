@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
     "validate-export": "lang1core.export.command",
     "evaluate": "lang1core.evaluate.cli",
+    "figures": "lang1core.figures.cli",
 }
 
 
