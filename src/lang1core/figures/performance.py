@@ -34,8 +34,10 @@ def fig2a(t: Tables, opts: Options):
         not_run(ax, "zero-shot evaluation")
         return fig
     tasks = task_list(t)
+    lo, hi = ylim_for(df["ci_high"].to_list() + df["auroc"].to_list())
+    # Headroom for the legend inside the axes.
     h = grouped_points(ax, tasks, models, lambda c, s: value_of(rows(df, task=c, model=s)),
-                       ylim=ylim_for(df["ci_high"].to_list() + df["auroc"].to_list()))
+                       ylim=(lo, min(1.0, hi + 0.06) if hi < 1.0 else 1.06))
     _task_axis(ax, tasks)
     ax.legend(h.values(), [model_label(m) for m in h], loc="upper right", ncol=len(h))
     return fig
@@ -194,12 +196,12 @@ def fig5b(t: Tables, opts: Options):
     h = grouped_points(ax, tasks, splits, lambda k, s: value_of(rows(d, task=k, split=s)),
                        colors={opts.internal_split: c, "external": c},
                        hatches={"external": "////"},
-                       labels={opts.internal_split: f"Internal ({split_label(opts.internal_split)})",
+                       labels={opts.internal_split: f"Internal: {split_label(opts.internal_split)}",
                                "external": "External site"},
                        ylim=ylim_for(d["auroc"].to_list() + d["ci_high"].to_list()))
     _task_axis(ax, tasks)
     ax.set_xticklabels([task_label(x) for x in tasks], rotation=25, ha="right")
-    ax.legend(h.values(), [f"Internal ({split_label(opts.internal_split)})", "External site"],
+    ax.legend(h.values(), [f"Internal: {split_label(opts.internal_split)}", "External site"],
               loc="upper right", ncol=2)
     return fig
 
