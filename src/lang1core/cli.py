@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "remede": "lang1core.remede.command",
     "export-hf": "lang1core.model.export_hf",
     "import-hf": "lang1core.model.import_hf",
+    "evaluate": "lang1core.evaluate.cli",
+    "figures": "lang1core.figures.cli",
 }
 
 
