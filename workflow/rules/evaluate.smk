@@ -56,6 +56,8 @@ rule evaluate:
         unpack(eval_inputs),
     output:
         metrics=res("metrics", "{model}", "{recipe}.json"),
+    conda:
+        ENV
     log:
         res("logs", "evaluate", "{model}", "{recipe}.log"),
     benchmark:
@@ -80,6 +82,8 @@ rule tables:
         calibration=res("tables", "calibration.csv"),
         strata=res("tables", "strata.csv"),
         alerts=res("tables", "alerts.csv"),
+    conda:
+        ENV
     log:
         res("logs", "evaluate", "tables.log"),
     script:
@@ -98,6 +102,8 @@ if REMEDE_READY:
             los=expand(res("remede", "los", "{split}.parquet"), split=EVAL_SPLITS_ALL),
         output:
             table=res("tables", "conditional.csv"),
+        conda:
+            ENV
         log:
             res("logs", "evaluate", "conditional_table.log"),
         script:
@@ -108,6 +114,8 @@ if REMEDE_READY:
             manifest=REMEDE_MANIFEST,
         output:
             index=res("tables", "datasets.json"),
+        conda:
+            ENV
         log:
             res("logs", "evaluate", "dataset_tables.log"),
         script:

@@ -58,6 +58,8 @@ for _name, (_tables, _category, _title) in [
                 res("figures", f"{_name}.{ext}") for ext in FIG_FORMATS if ext != "png"
             ]
             + ([res("figures", f"{_name}.md")] if _name in DATASET_TABLES else []),
+        conda:
+            ENV
         log:
             res("logs", "figures", f"{_name}.log"),
         params:
