@@ -14,7 +14,7 @@ from lang1core.evaluate.alerts import alert_points
 from lang1core.evaluate.calibration import confidence_and_hit, reliability
 from lang1core.evaluate.metrics import EvalSettings, score_split
 from lang1core.evaluate.run import PredictionError, evaluate_run
-from lang1core.evaluate.tables import SCHEMAS, build_tables, conditional_table, dataset_tables
+from lang1core.evaluate.tables import SCHEMAS, build_tables, conditional_table, write_tables
 
 CONTRACT = {  # HELPERS: the columns figures read, in this order (extra columns may follow)
     "runs": "model recipe kind base train_task n_train pretrain_tokens finetune_tokens",
@@ -212,12 +212,14 @@ def test_conditional_probabilities_by_hand(tmp_path):
     assert get[("mortality|los", "short", "yes")] == (0.0, 2)
 
 
-def test_dataset_tables_are_copied_and_listed(tmp_path):
+def test_write_tables_copies_dataset_tables_and_always_writes_conditional(tmp_path):
     build_remede(tmp_path, n=10, tasks=("mortality",), splits=("test",))
-    names = dataset_tables(tmp_path / "remede/stats", tmp_path / "tables", tmp_path / "tables/datasets.json")
-    assert names == ["B1_counts.csv", "B1_counts.md"]
-    assert (tmp_path / "tables/B1_counts.csv").exists()
-    assert json.loads((tmp_path / "tables/datasets.json").read_text())["tables"] == names
+    stats = sorted((tmp_path / "remede/stats").glob("B*"))
+    written = write_tables([], tmp_path / "tables", dataset_files=stats)
+    assert (tmp_path / "tables/B1_counts.csv").read_bytes() == (tmp_path / "remede/stats/B1_counts.csv").read_bytes()
+    assert (tmp_path / "tables/B1_counts.md").exists()
+    # without ReMedE's mortality and LOS files the figure still finds its table (headers only)
+    assert pl.read_csv(written["conditional"]).columns == CONTRACT["conditional"].split()
 
 
 def test_fixture_builder_writes_the_prediction_contract(tmp_path):

@@ -57,7 +57,9 @@ def prob_matrix(df: pl.DataFrame, k: int) -> np.ndarray:
 def _clusters(df: pl.DataFrame, settings: EvalSettings) -> np.ndarray | None:
     if not settings.cluster_by_patient:
         return None
-    return df["patient_id"].cast(pl.String).rank("dense").cast(pl.Int64).to_numpy() - 1
+    # A row without a patient id is its own cluster (a patient nobody else shares).
+    ids = pl.coalesce(pl.col("patient_id").cast(pl.String), pl.lit("example:") + pl.col("example_id").cast(pl.String))
+    return df.select(ids.rank("dense").cast(pl.Int64)).to_series().to_numpy() - 1
 
 
 def auroc_block(probs: np.ndarray, labels: np.ndarray, clusters, settings: EvalSettings,
