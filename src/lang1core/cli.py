@@ -15,6 +15,8 @@ import sys
 COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
     "validate-export": "lang1core.export.command",
+    "corpus-stats": "lang1core.corpus.command",
+    "remede": "lang1core.remede.command",
     "evaluate": "lang1core.evaluate.cli",
 }
 

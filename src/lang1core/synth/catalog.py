@@ -91,11 +91,11 @@ CONDITIONS: tuple[Condition, ...] = (
                             ("rifaximin 550 mg BID", 2010, 2100)), parent="liver_mild"),
     Condition("mets", "Metastatic solid tumor", 6, ("C78.7", "C79.51", "C78.00"),
               ("mets", "metastatic disease", "liver metastases", "bone metastases", "stage IV disease"),
-              0.09, 74, 8, (("oxycodone 5 mg q4h PRN", 2000, 2100), ("dexamethasone 4 mg daily", 2000, 2100)),
+              0.065, 74, 8, (("oxycodone 5 mg q4h PRN", 2000, 2100), ("dexamethasone 4 mg daily", 2000, 2100)),
               parent="cancer"),
     Condition("hiv", "AIDS/HIV", 6, ("B20",),
               ("HIV", "HIV/AIDS", "HIV disease", "human immunodeficiency virus infection"),
-              0.004, 40, 10, (("efavirenz-emtricitabine-tenofovir 1 tab daily", 2006, 2017),
+              0.0015, 40, 10, (("efavirenz-emtricitabine-tenofovir 1 tab daily", 2006, 2017),
                               ("bictegravir-emtricitabine-tenofovir alafenamide 1 tab daily", 2018, 2100))),
     # Conditions Charlson ignores: they make problem lists realistic without moving the index.
     Condition("htn", None, 0, ("I10",), ("HTN", "hypertension", "essential hypertension"),

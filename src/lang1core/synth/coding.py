@@ -23,7 +23,7 @@ MAX_CCI = 48
 
 def coding_rate(year: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """P(a present chronic condition is coded) per encounter."""
-    inpatient = np.where(year >= 2024, 0.88, 0.82)
+    inpatient = np.where(year >= 2024, 0.9, 0.82)
     return np.where(cls == 0, inpatient, 0.35)
 
 
