@@ -217,7 +217,7 @@ def test_write_tables_copies_dataset_tables_and_always_writes_conditional(tmp_pa
     stats = sorted((tmp_path / "remede/stats").glob("B*"))
     written = write_tables([], tmp_path / "tables", dataset_files=stats)
     assert (tmp_path / "tables/B1_counts.csv").read_bytes() == (tmp_path / "remede/stats/B1_counts.csv").read_bytes()
-    assert (tmp_path / "tables/B1_counts.md").exists()
+    assert (tmp_path / "tables/B7_denial.md").exists() and len(list((tmp_path / "tables").glob("B*"))) == 14
     # without ReMedE's mortality and LOS files the figure still finds its table (headers only)
     assert pl.read_csv(written["conditional"]).columns == CONTRACT["conditional"].split()
 
