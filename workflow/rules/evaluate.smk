@@ -3,8 +3,6 @@
 # the workflow there are none, and `tables` writes empty tables (headers only) that the
 # figures draw as "not run".
 
-from snakemake.exceptions import WorkflowError
-
 from lang1core.remede.tasks import SPLITS as EVAL_SPLITS_ALL
 
 EVAL = config["evaluate"]
@@ -39,40 +37,6 @@ else:
     )
 
 
-def eval_prediction_files(wildcards):
-    """The run's prediction files of the evaluated splits (predictions/{model}/{recipe}/{task}/{split}.parquet)."""
-    run = EVAL_RUN_KEYS.get((wildcards.model, wildcards.recipe))
-    if run is None:
-        raise WorkflowError(
-            f"metrics/{wildcards.model}/{wildcards.recipe}.json: no such run in PREDICTION_RUNS "
-            f"(known: {sorted(EVAL_RUN_KEYS)})"
-        )
-    lister = globals().get("prediction_files")
-    if lister is not None:
-        files = [str(f) for f in lister(wildcards.model, wildcards.recipe)]
-    else:
-        files = [
-            res("predictions", run["model"], run["recipe"], t, f"{s}.parquet")
-            for t in run["tasks"]
-            for s in run["splits"]
-        ]
-    return [
-        f for f in files if f.endswith(".parquet") and Path(f).stem in EVAL["splits"]
-    ]
-
-
-def eval_inputs(wildcards):
-    preds = eval_prediction_files(wildcards)
-    inputs = {
-        "predictions": preds,
-        "remede": [res("remede", Path(f).parent.name, Path(f).name) for f in preds],
-        "run": res("predictions", wildcards.model, wildcards.recipe, "run.json"),
-    }
-    if config["source"] == "synthetic":
-        inputs["oracle"] = res("oracle", "oracle.parquet")
-    return inputs
-
-
 rule evaluate:
     input:
         unpack(eval_inputs),
@@ -85,6 +49,8 @@ rule evaluate:
     wildcard_constraints:
         model="[^/]+",
         recipe="[^/]+",
+    conda:
+        ENV
     params:
         evaluate=EVAL,
         seed=config["seed"],
@@ -109,6 +75,8 @@ rule tables:
         datasets=[res("tables", f) for f in EVAL_DATASET_FILES],
     log:
         res("logs", "evaluate", "tables.log"),
+    conda:
+        ENV
     script:
         "../scripts/evaluate_tables.py"
 
