@@ -241,3 +241,24 @@ def test_cli_scores_a_run_folder(tmp_path):
     doc = json.loads((tmp_path / "m.json").read_text())
     assert doc["model"] == "lang1" and doc["recipe"] == "zeroshot" and len(doc["results"]) == 5
     assert pl.read_csv(tmp_path / "t/auroc.csv").height == 10
+
+
+def test_probe_rows_with_fewer_options_keep_null_probabilities_as_zero(tmp_path):
+    # probe questions have different option counts; absent options carry null probability
+    ex = pl.DataFrame({"example_id": ["a", "b", "c", "d"], "patient_id": ["p1", "p2", "p3", "p4"],
+                       "encounter_id": ["e1", "e2", "e3", "e4"], "label": [0, 1, 2, 1],
+                       "options": [["x", "y", "z"], ["x", "y"], ["x", "y", "z"], ["x", "y"]],
+                       "seen_patient": [False] * 4})
+    pred = pl.DataFrame({"example_id": ["a", "b", "c", "d"], "patient_id": ["p1", "p2", "p3", "p4"],
+                         "label": [0, 1, 2, 1], "prob_0": [0.7, 0.2, 0.1, 0.6], "prob_1": [0.2, 0.8, 0.2, 0.4],
+                         "prob_2": [0.1, None, 0.7, None], "qa_ppl": [None] * 4},
+                        schema_overrides={"qa_ppl": pl.Float64})
+    for name, df in (("remede", ex), ("pred", pred)):
+        (tmp_path / name / "probe").mkdir(parents=True)
+        df.write_parquet(tmp_path / name / "probe" / "test.parquet")
+    doc = evaluate_run([str(tmp_path / "pred/probe/test.parquet")], [str(tmp_path / "remede/probe/test.parquet")],
+                       None, tmp_path / "m.json", EvalSettings(n_bootstrap=10, strata=[]), 1, config={},
+                       model="m", recipe="zeroshot")
+    r = doc["results"][0]["subsets"]["all"]
+    assert r["n"] == 4 and r["accuracy"] == 0.75 and r["qa_ppl"] is None
+    assert doc["dropped"]["probe/test"]["missing_probability"] == 0
