@@ -10,7 +10,9 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from train_helpers import ArrayLoader, build_model, save_hf
+from train_helpers import ArrayLoader
+
+from lang1core.model import Llama, ModelConfig, hf
 
 from lang1core.train import TrainConfig, Trainer
 from lang1core.train.parallel import DistInfo
@@ -18,6 +20,19 @@ from lang1core.train.parallel import DistInfo
 CFG = dict(tokens=6 * 8 * 16, seq_len=16, batch_size=8, micro_batch_size=4, lr=3e-3,
            warmup_steps=2, log_interval=1, eval_interval=3, eval_batches=2,
            checkpoint_every_tokens=3 * 8 * 16, n_snapshots=1, precision="fp32")
+
+
+# untied: the two-rank run builds it on the meta device and initialises the shards
+MODEL = ModelConfig(vocab_size=64, dim=32, n_layers=2, n_heads=4, n_kv_heads=2, hidden_dim=64,
+                    max_seq_len=16, tie_embeddings=False, attention="sdpa", loss="torch")
+
+
+def build_model():
+    return Llama(MODEL)
+
+
+def save_hf(model, out_dir, extra):
+    hf.save_pretrained(model, out_dir, extra=extra)
 
 
 def _free_port():
@@ -54,6 +69,8 @@ def test_two_gloo_ranks_match_one_process(tmp_path):
     # the sharded checkpoint (DCP, one shard file per rank) and an unsharded final model
     ck = sorted((tmp_path / "two" / "checkpoints").glob("step_*"))[-1]
     assert (ck / "rank0.pt").exists() and (ck / "rank1.pt").exists()
-    sa = torch.load(tmp_path / "one" / "final" / "model.pt")
-    sb = torch.load(tmp_path / "two" / "final" / "model.pt")
-    assert all(torch.allclose(sa[k], sb[k], rtol=1e-4, atol=1e-6) for k in sa)
+    a = hf.load_pretrained(tmp_path / "one" / "final").state_dict()
+    b = hf.load_pretrained(tmp_path / "two" / "final").state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.allclose(a[k], b[k], rtol=1e-4, atol=1e-6) for k in a)
+    assert hf.read_lang1_json(tmp_path / "two" / "final")["tokens_seen"] == 6 * 8 * 16

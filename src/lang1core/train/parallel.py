@@ -101,7 +101,9 @@ def apply_fsdp(model: nn.Module, *, reshard_after_forward: bool,
     FSDP gather parameters in that dtype while reducing gradients in float32.
     """
     from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+    from torch.distributed.fsdp import (
+        MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method,
+    )
 
     device_type = "cuda" if torch.cuda.is_available() else "cpu"
     mesh = init_device_mesh(device_type, (dist.get_world_size(),))
@@ -110,4 +112,9 @@ def apply_fsdp(model: nn.Module, *, reshard_after_forward: bool,
         fully_shard(block, mesh=mesh, reshard_after_forward=reshard_after_forward, mp_policy=mp)
     # The root's parameters are needed again first in backward (output layer): keep them.
     fully_shard(model, mesh=mesh, reshard_after_forward=False, mp_policy=mp)
+    # the trainer calls model.loss(...), not model(...): FSDP must gather the root's
+    # parameters around these methods too
+    for method in ("loss", "hidden"):
+        if hasattr(model, method):
+            register_fsdp_forward_method(model, method)
     return model

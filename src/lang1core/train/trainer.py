@@ -119,15 +119,29 @@ class Trainer:
     def _setup(self) -> None:
         cfg, d = self.cfg, self.d
         torch.manual_seed(cfg.seed)
-        model = self.build_model()
-        self.n_params = sum(p.numel() for p in model.parameters())
+        # Under FSDP a model with `init_weights` is built on the meta device, sharded, then
+        # materialised shard by shard, so no rank ever holds the full float32 model (a 7B
+        # model is 27 GB). Tied embeddings would be untied by to_empty: built whole instead.
+        with torch.device("meta"):
+            probe = self.build_model()
+        tied = getattr(getattr(probe, "config", None), "tie_embeddings", False)
+        meta_init = d.world_size > 1 and hasattr(probe, "init_weights") and not tied
+        if meta_init:
+            model = probe
+        else:
+            del probe
+            model = self.build_model()
+            if hasattr(model, "init_weights"):
+                model.init_weights(cfg.seed)
+        self.n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
         mc = getattr(model, "config", None)
         emb = getattr(model, "tok_embeddings", None)
-        n_dense = self.n_params - (emb.weight.numel() if emb is not None else 0)
+        n_dense = self.n_params - (emb.weight.numel() if emb is not None and not tied else 0)
         self.flops_per_token = flops_per_token(
             n_dense, getattr(mc, "n_layers", 0), getattr(mc, "dim", 0), cfg.seq_len)
         self.peak = peak_flops(d.device)
-        model.to(d.device)
+        if not meta_init:
+            model.to(d.device)
         if cfg.activation_checkpointing:
             apply_activation_checkpointing(model)
         if cfg.compile:
@@ -137,6 +151,9 @@ class Trainer:
             apply_fsdp(model, reshard_after_forward=resolve_reshard(
                 cfg.reshard_after_forward, self.n_params),
                 param_dtype=torch.bfloat16 if self.bf16 else None)
+        if meta_init:
+            model.to_empty(device=d.device)
+            model.init_weights(cfg.seed)
         self.model = model
         decay = [p for p in model.parameters() if p.ndim >= 2]  # matrices; not norms/biases
         no_decay = [p for p in model.parameters() if p.ndim < 2]
