@@ -60,8 +60,16 @@ def memory_gb(device: torch.device) -> float:
 class MetricsLog:
     """Append-only CSV that survives crashes: every row is flushed when written."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, tensorboard_dir: str | Path | None = None):
         self.path = Path(path)
+        self.tb = None
+        if tensorboard_dir is not None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as err:
+                raise RuntimeError("pretrain.tensorboard is true but the tensorboard package is "
+                                   "not installed (pip install tensorboard)") from err
+            self.tb = SummaryWriter(str(tensorboard_dir))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists() or self.path.stat().st_size == 0
         self._f = open(self.path, "a", newline="")
@@ -79,6 +87,12 @@ class MetricsLog:
             row[key] = f"{value:.6g}" if isinstance(value, float) else value
         self._w.writerow(row)
         self._f.flush()
+        if self.tb is not None:
+            for key, value in values.items():
+                if isinstance(value, (int, float)) and key != "value":
+                    self.tb.add_scalar(f"{kind}/{key}", value, step)
+            if "name" in values and isinstance(values.get("value"), (int, float)):
+                self.tb.add_scalar(f"{kind}/{values['name']}", values["value"], step)
 
     def reopen(self) -> None:
         """Re-open after the file was rewritten (truncate_after)."""
@@ -88,6 +102,8 @@ class MetricsLog:
 
     def close(self) -> None:
         self._f.close()
+        if self.tb is not None:
+            self.tb.close()
 
 
 def truncate_after(path: str | Path, step: int) -> int:

@@ -342,7 +342,9 @@ class Trainer:
         cfg, d = self.cfg, self.d
         self._setup()
         resumed = self._resume()
-        metrics = MetricsLog(self.ck_dir / "metrics.csv") if d.is_main else None
+        metrics = (MetricsLog(self.ck_dir / "metrics.csv",
+                              self.ck_dir / "tensorboard" if cfg.tensorboard else None)
+                   if d.is_main else None)
         if not resumed:
             log.info("pretraining %s: %.1fM parameters, %d steps x %d tokens (batch %d = %d "
                      "micro x %d rank(s) x %d accumulation), %s on %s", self.label,
