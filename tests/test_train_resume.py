@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 from lang1core.train import checkpoint as ckpt
 from lang1core.train.metrics import read_metrics
 
@@ -23,9 +26,16 @@ def _curve(run_dir):
     return [(r["kind"], r["step"], r["tokens"], r["loss"], r["lr"], r["grad_norm"]) for r in rows]
 
 
-def test_kill_and_resume_gives_the_uninterrupted_curve(tmp_path):
-    done = _run(tmp_path / "straight")
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """The uninterrupted run both tests compare against."""
+    run_dir = tmp_path_factory.mktemp("straight")
+    done = _run(run_dir)
     assert done.returncode == 0, done.stderr
+    return run_dir
+
+
+def test_kill_and_resume_gives_the_uninterrupted_curve(tmp_path, straight):
 
     killed = _run(tmp_path / "killed", "--die-at-step", "14")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -38,17 +48,13 @@ def test_kill_and_resume_gives_the_uninterrupted_curve(tmp_path):
     resumed = _run(tmp_path / "killed")
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed from" in resumed.stderr
-    assert _curve(tmp_path / "killed") == _curve(tmp_path / "straight")
-    a = (tmp_path / "straight" / "final" / "model.pt").read_bytes()
-    import torch
-    sa = torch.load(tmp_path / "straight" / "final" / "model.pt")
+    assert _curve(tmp_path / "killed") == _curve(straight)
+    sa = torch.load(straight / "final" / "model.pt")
     sb = torch.load(tmp_path / "killed" / "final" / "model.pt")
-    assert a and all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert sa and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
-def test_kill_during_checkpoint_write_resumes_from_the_previous_one(tmp_path):
-    done = _run(tmp_path / "straight")
-    assert done.returncode == 0, done.stderr
+def test_kill_during_checkpoint_write_resumes_from_the_previous_one(tmp_path, straight):
     killed = _run(tmp_path / "killed", "--die-in-checkpoint-at-step", "16")
     assert killed.returncode == -signal.SIGKILL
     ck = tmp_path / "killed" / "checkpoints"
@@ -56,4 +62,4 @@ def test_kill_during_checkpoint_write_resumes_from_the_previous_one(tmp_path):
     assert ckpt.latest_checkpoint(ck).step == 12
     resumed = _run(tmp_path / "killed")
     assert resumed.returncode == 0, resumed.stderr
-    assert _curve(tmp_path / "killed") == _curve(tmp_path / "straight")
+    assert _curve(tmp_path / "killed") == _curve(straight)
