@@ -3,53 +3,17 @@
 # are deliberately not outputs: Snakemake deletes the outputs of a failed job, and a rerun
 # of a killed job must find the checkpoints to resume from.
 
+from lang1core.train.rules import train_settings
+
 PRETRAIN = config["pretrain"]
 PRETRAIN_MODELS = list(PRETRAIN["models"])
-# config keys that are TrainConfig fields (the rest are job resources or the model list)
-PRETRAIN_TRAIN_KEYS = [
-    "tokens",
-    "seq_len",
-    "batch_size",
-    "micro_batch_size",
-    "lr",
-    "min_lr",
-    "warmup_steps",
-    "betas",
-    "eps",
-    "weight_decay",
-    "grad_clip",
-    "precision",
-    "log_interval",
-    "eval_interval",
-    "eval_batches",
-    "patience",
-    "checkpoint_every_tokens",
-    "keep_last",
-    "n_snapshots",
-    "spike",
-    "reshard_after_forward",
-    "activation_checkpointing",
-    "compile",
-    "tensorboard",
-]
-
-
-def pretrain_mix(wildcards):
-    return PRETRAIN["models"][wildcards.model]["mix"]
-
-
-def pretrain_settings(wildcards):
-    """TrainConfig fields for one model: the shared settings, then the model's overrides."""
-    own = PRETRAIN["models"][wildcards.model]
-    train = {k: PRETRAIN[k] for k in PRETRAIN_TRAIN_KEYS if k in PRETRAIN}
-    train.update({k: v for k, v in own.items() if k not in ("mix", "preset")})
-    train["seed"] = config["seed"]
-    return train
 
 
 rule pretrain:
     input:
-        index=lambda wildcards: res("shards", pretrain_mix(wildcards), "index.json"),
+        index=lambda wildcards: res(
+            "shards", PRETRAIN["models"][wildcards.model]["mix"], "index.json"
+        ),
         tokenizer=res("tokenizer", "spm.model"),
     output:
         final=directory(res("pretrain", "{model}", "final")),
@@ -72,15 +36,19 @@ rule pretrain:
         runtime=PRETRAIN["runtime"],
     params:
         run_dir=lambda wildcards: res("pretrain", wildcards.model),
-        shard_dir=lambda wildcards: res("shards", pretrain_mix(wildcards)),
-        train=pretrain_settings,
+        shard_dir=lambda wildcards: res(
+            "shards", PRETRAIN["models"][wildcards.model]["mix"]
+        ),
+        train=lambda wildcards: train_settings(
+            PRETRAIN, wildcards.model, config["seed"]
+        ),
         preset=lambda wildcards: PRETRAIN["models"][wildcards.model].get("preset"),
         model_section=config.get("model", {}),
         gpus=PRETRAIN["gpus"],
         config_section=lambda wildcards: {
-            "pretrain": pretrain_settings(wildcards),
+            "pretrain": train_settings(PRETRAIN, wildcards.model, config["seed"]),
             "model": config.get("model", {}),
-            "mix": pretrain_mix(wildcards),
+            "mix": PRETRAIN["models"][wildcards.model]["mix"],
         },
         seed=config["seed"],
     script:
