@@ -14,21 +14,26 @@ known, it is reported against --peak-tflops if given, else left out.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see workflow/scripts/pretrain.py
 
-from lang1core.model import Llama, ModelConfig
-from lang1core.train import TrainConfig, Trainer
-from lang1core.train.parallel import init_distributed
+import torch  # noqa: E402
+
+from lang1core.model import Llama, ModelConfig  # noqa: E402
+from lang1core.train import TrainConfig, Trainer  # noqa: E402
+from lang1core.train.parallel import init_distributed  # noqa: E402
 
 
 class RandomTokens:
-    def __init__(self, split, batch_size, seq_len, rank, world_size, seed, vocab=32000):
+    vocab = 32000
+
+    def __init__(self, split, batch_size, seq_len, rank, world_size, seed):
         self.g = torch.Generator().manual_seed(seed + rank)
-        self.B, self.T, self.vocab = batch_size, seq_len, vocab
+        self.B, self.T = batch_size, seq_len
         self.n = 0
 
     def __iter__(self):
@@ -59,11 +64,16 @@ def main() -> None:
     p.add_argument("--compile", action="store_true")
     p.add_argument("--activation-checkpointing", action="store_true")
     p.add_argument("--precision", default="auto")
+    p.add_argument("--vocab-size", type=int, default=None, help="default: the preset's (32000)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--peak-tflops", type=float, default=None, help="per device, for MFU on CPU")
     a = p.parse_args()
 
     d = init_distributed()
-    overrides = {k: v for k, v in (("attention", a.attention), ("loss", a.loss)) if v}
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    overrides = {k: v for k, v in (("attention", a.attention), ("loss", a.loss),
+                                   ("vocab_size", a.vocab_size)) if v}
     mcfg = ModelConfig.from_preset(a.preset, **overrides)
     T = a.seq_len or mcfg.max_seq_len
     batch = a.micro_batch * a.accum * d.world_size
@@ -85,6 +95,7 @@ def main() -> None:
             times.append(now - last[0])
         last[0] = now
 
+    RandomTokens.vocab = mcfg.vocab_size
     with tempfile.TemporaryDirectory() as tmp:
         # no evaluation or checkpoints inside the timed steps: only the final ones at the end
         trainer = Trainer(cfg, lambda: Llama(mcfg), RandomTokens, tmp, dist_info=d,

@@ -126,3 +126,30 @@ def test_out_of_memory_names_preset_batch_and_memory(tmp_path):
     msg = str(err.value)
     assert "tiny" in msg and "micro_batch_size 4" in msg and "global batch 8" in msg
     assert "CPU" in msg and "GB" in msg
+
+
+def test_eval_hook_runs_at_snapshots_and_lands_in_metrics(tmp_path):
+    calls = []
+
+    def hook(model, step, tokens):
+        calls.append((step, tokens, model.training))
+        return {"readmission_auroc": 0.5 + step / 100}
+
+    trainer = _trainer(tmp_path)
+    trainer.eval_hook = hook
+    trainer.fit()
+    assert [c[:2] for c in calls] == [(10, 1280), (20, 2560)]
+    rows = read_metrics(tmp_path / "metrics.csv", "eval")
+    assert [(r["step"], r["name"], float(r["value"])) for r in rows] == [
+        ("10", "readmission_auroc", 0.6), ("20", "readmission_auroc", 0.7)]
+
+
+def test_activation_checkpointing_gives_the_same_losses(tmp_path):
+    from lang1core.model import Llama, ModelConfig
+
+    cfg = ModelConfig(vocab_size=64, dim=32, n_layers=2, n_heads=4, n_kv_heads=2,
+                      hidden_dim=64, max_seq_len=16)
+    plain = _trainer(tmp_path / "a", model=lambda: Llama(cfg), tokens=3 * 8 * 16).fit()
+    ac = _trainer(tmp_path / "b", model=lambda: Llama(cfg), tokens=3 * 8 * 16,
+                  activation_checkpointing=True).fit()
+    assert ac.losses == pytest.approx(plain.losses, rel=1e-6)

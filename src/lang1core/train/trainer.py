@@ -331,7 +331,9 @@ class Trainer:
     def _snapshot(self, i: int, metrics: MetricsLog | None) -> None:
         self._publish_hf(self.ck_dir / "snapshots" / str(i), {"snapshot": i})
         if self.eval_hook is not None:
+            self.model.eval()
             results = self.eval_hook(self.model, self.step, self.tokens)
+            self.model.train()
             if metrics is not None:
                 for name, value in results.items():
                     metrics.write("eval", self.step, self.tokens, name=name, value=value)
