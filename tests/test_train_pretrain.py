@@ -62,3 +62,19 @@ def test_seq_len_beyond_the_preset_is_refused(tmp_path, corpus):
         pretrain(run_dir=str(tmp_path), shard_dir=str(corpus / "shards"),
                  tokenizer_model=str(corpus / "spm.model"), model_section={}, preset="debug",
                  train=dict(seq_len=512), label="lang1")
+
+
+def test_launch_with_two_processes_runs_torchrun_fsdp(tmp_path, corpus, monkeypatch):
+    from lang1core.train.pretrain import launch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    train = dict(tokens=4 * 4 * 32, seq_len=32, batch_size=4, micro_batch_size=2,
+                 warmup_steps=1, log_interval=1, eval_interval=2, eval_batches=1,
+                 checkpoint_every_tokens=2 * 4 * 32, n_snapshots=1, seed=3407)
+    launch(dict(run_dir=str(tmp_path), shard_dir=str(corpus / "shards"),
+                tokenizer_model=str(corpus / "spm.model"), model_section={}, preset="debug",
+                train=train, label="lang1", progress=False), gpus=2)
+    assert hf.read_lang1_json(tmp_path / "final")["tokens_seen"] == 4 * 4 * 32
+    ck = sorted((tmp_path / "checkpoints").glob("step_*"))[-1]
+    assert (ck / "rank1.pt").exists()
+    assert len(read_metrics(tmp_path / "metrics.csv", "train")) == 4
