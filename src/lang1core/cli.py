@@ -15,6 +15,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
     "validate-export": "lang1core.export.command",
+    "pretrain": "lang1core.train.cli",
     "export-hf": "lang1core.model.export_hf",
     "import-hf": "lang1core.model.import_hf",
 }
