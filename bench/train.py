@@ -8,7 +8,7 @@ Runs the real trainer (optimizer, clipping, autocast, FSDP when launched with to
 random tokens for --steps steps and prints the median tokens/s and MFU of the timed steps
 (the first --warmup steps, which include compilation, are not timed). MFU uses the
 device's dense bf16 peak (lang1core.train.metrics.PEAK_BF16); on CPU, where no peak is
-known, it is reported against --peak-tflops if given, else left out.
+known, it is reported against --peak-tflops if given, else against a float32 matmul measured here.
 """
 
 from __future__ import annotations
@@ -49,6 +49,17 @@ class RandomTokens:
 
     def load_state_dict(self, state):
         self.n = state["n"]
+
+
+def measured_matmul_flops(n: int = 1024, reps: int = 10) -> float:
+    """FLOP/s of a float32 n x n matmul on this CPU: the denominator for a CPU 'MFU'
+    (no data-sheet peak applies to a shared, frequency-scaled CPU)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t)
 
 
 def main() -> None:
@@ -104,7 +115,11 @@ def main() -> None:
         trainer.fit()
     tok_step = batch * T
     tps = tok_step / statistics.median(times)
-    peak = trainer.peak or (a.peak_tflops * 1e12 if a.peak_tflops else None)
+    peak, peak_src = trainer.peak, "data sheet bf16"
+    if a.peak_tflops:
+        peak, peak_src = a.peak_tflops * 1e12, "--peak-tflops"
+    elif peak is None:
+        peak, peak_src = measured_matmul_flops(), "measured fp32 matmul"
     mfu = trainer.flops_per_token * tps / (peak * d.world_size) if peak else None
     dev = torch.cuda.get_device_name(d.device) if d.device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     if d.is_main:
@@ -115,7 +130,7 @@ def main() -> None:
         mem = (f"{torch.cuda.max_memory_allocated(d.device) / 2**30:.1f} GiB"
                if d.device.type == "cuda" else "n/a")
         print(f"tokens/s={tps:,.0f} (all ranks)  tokens/s/device={tps / d.world_size:,.0f}  "
-              f"MFU={'%.1f%%' % (100 * mfu) if mfu else 'n/a (unknown peak)'}  peak_mem={mem}  "
+              f"MFU={100 * mfu:.1f}% of {peak / 1e12:.3g} TFLOP/s ({peak_src})  peak_mem={mem}  "
               f"flops/token={trainer.flops_per_token:.3g}")
 
 
