@@ -74,3 +74,40 @@ def test_two_gloo_ranks_match_one_process(tmp_path):
     assert a.keys() == b.keys()
     assert all(torch.allclose(a[k], b[k], rtol=1e-4, atol=1e-6) for k in a)
     assert hf.read_lang1_json(tmp_path / "two" / "final")["tokens_seen"] == 6 * 8 * 16
+
+
+def _dying_worker(rank, world, port, run_dir, out):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    info = DistInfo(rank, rank, world, torch.device("cpu"))
+    cfg = TrainConfig(**{**CFG, "micro_batch_size": 4})
+
+    def die(trainer):
+        if rank == 1 and trainer.step == 2:
+            os._exit(3)  # a rank lost without a word (OOM killer, node failure)
+
+    try:
+        Trainer(cfg, build_model, ArrayLoader, run_dir, dist_info=info, save_hf=save_hf,
+                progress=False, label="tiny", step_callback=die).fit()
+    except Exception as err:  # noqa: BLE001 - the test inspects the message
+        if rank == 0:
+            with open(out, "w") as f:
+                f.write(f"{type(err).__name__}: {err}")
+        raise
+
+
+def test_a_dead_rank_fails_the_others_with_a_clear_message(tmp_path):
+    out = tmp_path / "error.txt"
+    # not mp.spawn: it would terminate rank 0 as soon as rank 1 exits
+    ctx, port = mp.get_context("spawn"), _free_port()
+    procs = [ctx.Process(target=_dying_worker, args=(r, 2, port, str(tmp_path / "run"), str(out)))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [1, 3]
+    msg = out.read_text()
+    assert "TrainingFailed" in msg and "another rank most likely died" in msg
+    assert "rank 0/2" in msg and "micro_batch_size 4" in msg
