@@ -80,6 +80,7 @@ def test_injected_nan_rolls_back_and_skips_the_window(tmp_path):
     trainer.make_loader = lambda split, *a: (Recording if split == "train" else ArrayLoader)(split, *a)
     result = trainer.fit()
     assert injected and result.rollbacks == 1 and result.step == 20
+    assert len(result.losses) == 20 and all(math.isfinite(x) for x in result.losses)
     rows = read_metrics(tmp_path / "metrics.csv")
     events = [r for r in rows if r["kind"] == "event"]
     assert [(e["name"], e["step"], e["value"]) for e in events] == [("rollback:non-finite", "10", "14")]

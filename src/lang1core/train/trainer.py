@@ -355,6 +355,7 @@ class Trainer:
                      "bf16 autocast" if self.bf16 else "fp32", d.device)
             self.save()  # step 0: the first rollback target
         result = TrainResult(self.step, self.tokens, None)
+        first_step = self.step  # result.losses[i] is the loss of step first_step + i + 1
         bar = None
         if self.progress:
             from tqdm import tqdm
@@ -384,6 +385,7 @@ class Trainer:
             if reason:
                 self._rollback(reason, loss, metrics)
                 result.rollbacks = self.rollbacks
+                del result.losses[max(0, self.step - first_step):]
                 t0, paused, t_tokens, interval_losses = time.perf_counter(), 0.0, 0, []
                 if bar is not None:
                     bar.n = self.step
