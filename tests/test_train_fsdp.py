@@ -52,6 +52,11 @@ def _worker(rank, world, port, run_dir, out):
                          save_hf=save_hf, progress=False).fit()
         if rank == 0:
             torch.save(result.losses, out)
+        # a rerun resumes from the sharded checkpoint (nothing left to train) and publishes
+        # final/ again from the loaded shards: the test below checks those weights
+        again = Trainer(cfg, build_model, ArrayLoader, run_dir, dist_info=info,
+                        save_hf=save_hf, progress=False).fit()
+        assert again.step == result.step and again.losses == []
     finally:
         dist.destroy_process_group()
 
