@@ -37,13 +37,14 @@ def straight(tmp_path_factory):
 
 def test_kill_and_resume_gives_the_uninterrupted_curve(tmp_path, straight):
 
-    killed = _run(tmp_path / "killed", "--die-at-step", "14")
+    killed = _run(tmp_path / "killed", "--die-at-step", "15")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not (tmp_path / "killed" / "final").exists()
     assert ckpt.latest_checkpoint(tmp_path / "killed" / "checkpoints").step == 12
-    # the live log holds steps after the checkpoint that the resume will replay
+    # the live log holds a row after the checkpoint that the resume will replay; the row
+    # at step 15 averages steps 11-15, two of them before the checkpoint
     live = read_metrics(tmp_path / "killed" / "checkpoints" / "metrics.csv", "train")
-    assert int(live[-1]["step"]) == 14
+    assert [int(r["step"]) for r in live] == [5, 10, 15]
 
     resumed = _run(tmp_path / "killed")
     assert resumed.returncode == 0, resumed.stderr

@@ -26,7 +26,7 @@ from lang1core.train import checkpoint as ckpt  # noqa: E402
 from lang1core.train.parallel import init_distributed  # noqa: E402
 
 CFG = dict(tokens=30 * 8 * 16, seq_len=16, batch_size=8, micro_batch_size=4, lr=3e-3,
-           warmup_steps=3, log_interval=1, eval_interval=10, eval_batches=2,
+           warmup_steps=3, log_interval=5, eval_interval=10, eval_batches=2,
            checkpoint_every_tokens=4 * 8 * 16, keep_last=2, n_snapshots=2)
 
 

@@ -171,12 +171,16 @@ class Trainer:
         self.rollbacks = 0
         self.best_val, self.bad_evals = math.inf, 0
         self.done_snapshots: list[int] = []
+        # losses of the steps since the last metrics row (checkpointed, so a resume between
+        # two rows logs the same interval mean as the uninterrupted run)
+        self.interval_losses: list[float] = []
 
     def _trainer_state(self) -> dict:
         return {"scheduler": self.scheduler.state_dict(), "spikes": self.spikes.state_dict(),
                 "step": self.step, "tokens": self.tokens, "rollbacks": self.rollbacks,
                 "best_val": self.best_val, "bad_evals": self.bad_evals,
-                "done_snapshots": list(self.done_snapshots)}
+                "done_snapshots": list(self.done_snapshots),
+                "interval_losses": list(self.interval_losses)}
 
     def _load_trainer_state(self, state: dict) -> None:
         self.scheduler.load_state_dict(state["scheduler"])
@@ -185,6 +189,7 @@ class Trainer:
         self.rollbacks = state["rollbacks"]
         self.best_val, self.bad_evals = state["best_val"], state["bad_evals"]
         self.done_snapshots = list(state["done_snapshots"])
+        self.interval_losses = list(state.get("interval_losses", []))
 
     def save(self) -> None:
         ckpt.save_checkpoint(
@@ -363,7 +368,7 @@ class Trainer:
                        desc=f"pretrain {self.label}")
         self.model.train()
         # throughput counts training time only: `paused` collects eval/checkpoint/snapshot time
-        t0, paused, t_tokens, interval_losses = time.perf_counter(), 0.0, 0, []
+        t0, paused, t_tokens = time.perf_counter(), 0.0, 0
         early = False
         while self.step < self.total_steps and not early:
             lr = self.scheduler.apply()
@@ -386,7 +391,7 @@ class Trainer:
                 self._rollback(reason, loss, metrics)
                 result.rollbacks = self.rollbacks
                 del result.losses[max(0, self.step - first_step):]
-                t0, paused, t_tokens, interval_losses = time.perf_counter(), 0.0, 0, []
+                t0, paused, t_tokens = time.perf_counter(), 0.0, 0
                 if bar is not None:
                     bar.n = self.step
                 continue
@@ -397,7 +402,7 @@ class Trainer:
             self.step += 1
             self.tokens += self.tokens_per_step
             t_tokens += self.tokens_per_step
-            interval_losses.append(loss)
+            self.interval_losses.append(loss)
             result.losses.append(loss)
             if bar is not None:
                 bar.update(1)
@@ -413,10 +418,12 @@ class Trainer:
                        if self.peak else "")
                 if metrics is not None:
                     metrics.write("train", self.step, self.tokens,
-                                  loss=sum(interval_losses) / len(interval_losses), lr=lr,
+                                  loss=sum(self.interval_losses) / len(self.interval_losses),
+                                  lr=lr,
                                   grad_norm=norm, tokens_per_s=tps, mfu=mfu,
                                   memory_gb=memory_gb(d.device))
-                t0, paused, t_tokens, interval_losses = time.perf_counter(), 0.0, 0, []
+                t0, paused, t_tokens = time.perf_counter(), 0.0, 0
+                self.interval_losses = []
 
             t_pause = time.perf_counter()
             if (cfg.eval_interval and self.step % cfg.eval_interval == 0) or last:
