@@ -28,6 +28,8 @@ rule pretrain:
         res("benchmarks", "pretrain", "{model}.tsv")
     wildcard_constraints:
         model="|".join(PRETRAIN_MODELS),
+    conda:
+        ENV
     threads: PRETRAIN["cpus_per_task"]
     resources:
         gpu=PRETRAIN["gpus"],
