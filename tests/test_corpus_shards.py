@@ -185,3 +185,10 @@ def test_tokenizer_file_does_not_depend_on_where_it_was_trained(built, tmp_path)
     a = train_tokenizer(lines, tmp_path / "a" / "spm.model", 350)
     b = train_tokenizer(lines, tmp_path / "b" / "other.model", 350)
     assert a["sha256"] == b["sha256"]
+
+
+@pytest.mark.gpu
+def test_batches_are_pinned_on_cuda_machines(built):
+    x, y = next(ShardLoader(built[0] / "mix", 16, 2))
+    assert x.is_pinned() and y.is_pinned()
+    assert torch_equal(x.cuda(non_blocking=True).cpu(), x)
