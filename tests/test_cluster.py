@@ -38,18 +38,36 @@ def slurm_cluster():
 
 @pytest.fixture(scope="session")
 def slurm_run(slurm_cluster, tmp_path_factory):
+    """The test config through Slurm, in two attempts: the first gives the export-validation
+    job too little memory, so Slurm kills it as a production cluster would; the restart must
+    resume from what finished and complete."""
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm"))
-    run = snakemake(workdir, *SLURM_ARGS, *TEST_CONFIG)
-    assert run.returncode == 0, run.stderr[-6000:]
-    return workdir, run.stdout + run.stderr
+    starved = snakemake(workdir, *SLURM_ARGS, *TEST_CONFIG, "--set-resources", "validate_export:mem_mb=50")
+    restart = snakemake(workdir, *SLURM_ARGS, *TEST_CONFIG)
+    assert restart.returncode == 0, restart.stderr[-6000:]
+    return workdir, starved, restart
 
 
 def test_jobs_went_through_sbatch(slurm_run):
-    _, log = slurm_run
-    job_ids = re.findall(r"submitted with SLURM jobid (\d+)", log)
+    _, _, restart = slurm_run
+    job_ids = re.findall(r"submitted with SLURM jobid (\d+)", restart.stdout + restart.stderr)
     assert job_ids, "no job was submitted to Slurm"
 
 
 def test_slurm_outputs_equal_local_outputs(slurm_run, local_run):
-    workdir, _ = slurm_run
+    workdir, _, _ = slurm_run
     assert fingerprint(results_root(workdir)) == fingerprint(results_root(local_run))
+
+
+def test_a_killed_job_names_its_slurm_log(slurm_run):
+    workdir, starved, _ = slurm_run
+    assert starved.returncode != 0
+    logs = re.findall(r"(\S*slurm_logs/rule_validate_export/\d+\.log)", starved.stdout + starved.stderr)
+    assert logs, "the failure did not name the job's Slurm log"
+    assert "exceeded memory limit" in (workdir / logs[0]).read_text().lower()
+
+
+def test_restart_resumes_from_what_finished(slurm_run):
+    _, starved, restart = slurm_run
+    assert "rule synth:" in starved.stdout + starved.stderr
+    assert "rule synth:" not in restart.stdout + restart.stderr

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ["Snakefile", "config.yaml", "configs", "workflow", "slurm"]
+WORKFLOW_FILES = ["Snakefile", "config.yaml", "configs", "workflow", "slurm", "environment.yml"]
 TEST_CONFIG = ["--configfile", "configs/test.yaml"]
 # Files whose bytes must not depend on where or how the workflow ran.
 DETERMINISTIC_GLOBS = ["metrics/**/*.json", "tables/*.csv", "remede/**/*.parquet", "export/*.csv"]

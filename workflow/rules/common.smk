@@ -2,8 +2,11 @@
 
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from lang1core.export.contract import TABLE_ORDER
+from lang1core.export.reading import ExportSchemaError, find_table_file
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -18,3 +21,60 @@ def res(*parts):
 
 # Each stage's .smk appends the files that `rule all` should build.
 TARGETS = []
+
+# Every rule runs in the project's environment (`--use-conda` builds it on a cluster).
+ENV = "../../environment.yml"
+
+
+# --- export: which files the configured source validates ---
+
+EXPORT_TABLES = list(TABLE_ORDER)
+MIMIC3_FILES = ["NOTEEVENTS", "ADMISSIONS", "PATIENTS", "DIAGNOSES_ICD"]
+
+
+def export_folder():
+    """The folder validated for the configured source."""
+    if config["source"] == "synthetic":
+        return res("export")
+    if config["source"] == "mimic3":
+        return res("mimic3_export")
+    folder = config.get("export", {}).get("dir")
+    if not folder:
+        raise WorkflowError(
+            "source: export needs export.dir, the folder holding the export's five tables"
+        )
+    return folder
+
+
+def export_files(wildcards):
+    """The export's table files, so that a changed export is validated again."""
+    if config["source"] == "synthetic":
+        return expand(res("export", "{table}.csv"), table=EXPORT_TABLES)
+    if config["source"] == "mimic3":
+        return expand(res("mimic3_export", "{table}.parquet"), table=EXPORT_TABLES)
+    files = []
+    for table in EXPORT_TABLES:
+        try:
+            files.append(
+                str(find_table_file(export_folder(), table, config["export"]["format"]))
+            )
+        except ExportSchemaError:
+            pass  # the rule itself fails, naming every missing table and column at once
+    return files
+
+
+def mimic3_files(wildcards):
+    folder = config.get("mimic3", {}).get("dir")
+    if not folder:
+        raise WorkflowError(
+            "source: mimic3 needs mimic3.dir, the folder holding MIMIC-III's CSV files"
+        )
+    found = []
+    for name in MIMIC3_FILES:
+        for stem in (name, name.lower()):
+            found += [
+                str(p)
+                for p in (Path(folder) / f"{stem}.csv", Path(folder) / f"{stem}.csv.gz")
+                if p.is_file()
+            ]
+    return found

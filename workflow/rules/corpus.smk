@@ -22,6 +22,8 @@ rule corpus_extract:
         notes=res("corpus", "notes.parquet"),
         rejected=res("corpus", "rejected.parquet"),
         stats=res("corpus", "extract_stats.json"),
+    conda:
+        ENV
     log:
         res("logs", "corpus", "extract.log"),
     benchmark:
@@ -37,6 +39,8 @@ rule corpus_clean:
         clean=res("corpus", "clean.parquet"),
         dropped=res("corpus", "dropped.parquet"),
         stats=res("corpus", "clean_stats.json"),
+    conda:
+        ENV
     log:
         res("logs", "corpus", "clean.log"),
     benchmark:
@@ -55,6 +59,8 @@ rule corpus_general:
     output:
         general=res("corpus", "general.parquet"),
         stats=res("corpus", "general_stats.json"),
+    conda:
+        ENV
     log:
         res("logs", "corpus", "general.log"),
     benchmark:
@@ -75,6 +81,8 @@ rule corpus_mix:
         train=res("corpus", "pretrain", "{mix}", "train.parquet"),
         val=res("corpus", "pretrain", "{mix}", "val.parquet"),
         stats=res("corpus", "pretrain", "{mix}", "mix_stats.json"),
+    conda:
+        ENV
     log:
         res("logs", "corpus", "mix_{mix}.log"),
     benchmark:
@@ -98,6 +106,8 @@ rule corpus_stats:
     output:
         table=res("corpus", "stats", "corpus_stats.csv"),
         markdown=res("corpus", "stats", "corpus_stats.md"),
+    conda:
+        ENV
     log:
         res("logs", "corpus", "stats.log"),
     benchmark:

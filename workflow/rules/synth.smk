@@ -10,12 +10,14 @@ if config["source"] == "synthetic":
         output:
             tables=expand(res("export", "{table}.csv"), table=SYNTH_TABLES),
             oracle=res("oracle", "oracle.parquet"),
-        params:
-            synth=config.get("synth", {}),
-            seed=config["seed"],
         log:
             res("logs", "synth.log"),
         benchmark:
             res("benchmarks", "synth.tsv")
+        conda:
+            ENV
+        params:
+            synth=config.get("synth", {}),
+            seed=config["seed"],
         script:
             "../scripts/synth.py"

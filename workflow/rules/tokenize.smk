@@ -15,6 +15,8 @@ rule tokenizer:
     output:
         model=res("tokenizer", "spm.model"),
         info=res("tokenizer", "tokenizer.json"),
+    conda:
+        ENV
     log:
         res("logs", "tokenizer", "train.log"),
     benchmark:
@@ -40,6 +42,8 @@ rule shards:
         train=directory(res("shards", "{mix}", "train")),
         val=directory(res("shards", "{mix}", "val")),
         index=res("shards", "{mix}", "index.json"),
+    conda:
+        ENV
     log:
         res("logs", "shards", "{mix}.log"),
     benchmark:

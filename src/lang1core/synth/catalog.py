@@ -91,11 +91,11 @@ CONDITIONS: tuple[Condition, ...] = (
                             ("rifaximin 550 mg BID", 2010, 2100)), parent="liver_mild"),
     Condition("mets", "Metastatic solid tumor", 6, ("C78.7", "C79.51", "C78.00"),
               ("mets", "metastatic disease", "liver metastases", "bone metastases", "stage IV disease"),
-              0.09, 74, 8, (("oxycodone 5 mg q4h PRN", 2000, 2100), ("dexamethasone 4 mg daily", 2000, 2100)),
+              0.065, 74, 8, (("oxycodone 5 mg q4h PRN", 2000, 2100), ("dexamethasone 4 mg daily", 2000, 2100)),
               parent="cancer"),
     Condition("hiv", "AIDS/HIV", 6, ("B20",),
               ("HIV", "HIV/AIDS", "HIV disease", "human immunodeficiency virus infection"),
-              0.004, 40, 10, (("efavirenz-emtricitabine-tenofovir 1 tab daily", 2006, 2017),
+              0.0015, 40, 10, (("efavirenz-emtricitabine-tenofovir 1 tab daily", 2006, 2017),
                               ("bictegravir-emtricitabine-tenofovir alafenamide 1 tab daily", 2018, 2100))),
     # Conditions Charlson ignores: they make problem lists realistic without moving the index.
     Condition("htn", None, 0, ("I10",), ("HTN", "hypertension", "essential hypertension"),
@@ -163,9 +163,11 @@ DEPARTMENTS: tuple[Department, ...] = (
         ("M17.11", "primary osteoarthritis of right knee", "knee pain for elective arthroplasty", None, None, 2.0),
     ), -0.3),
     Department("neurology", ("Neurology", "Stroke Service"), (
-        ("I63.9", "acute ischemic stroke", "left-sided weakness", None, "cvd", 2.0),
+        ("I63.9", "acute ischemic stroke", "left-sided weakness", None, "cvd", 1.5),
         ("G45.9", "transient ischemic attack", "transient slurred speech", None, "cvd", 0.5),
         ("G40.909", "seizure disorder", "seizure", None, None, 1.5),
+        ("G43.909", "intractable migraine", "severe headache", None, None, 1.5),
+        ("G93.40", "encephalopathy, unspecified", "confusion", None, None, 1.0),
     )),
     Department("obstetrics", ("Obstetrics", "Labor and Delivery"), (
         ("O80", "term pregnancy, delivered", "contractions", None, None, 3.0),

@@ -2,9 +2,12 @@
 
 Position 1 is the principal diagnosis (always coded). Each chronic condition the patient has
 is coded with probability `coding_rate` (coders miss some; in 2024 coding is more complete,
-one of the shifts the study reports). The H&P lists every present condition, so given the
-note the CCI is a sum of independent coded-or-not contributions: its distribution is exact
-by convolution (`cci_distribution`), which the oracle uses.
+one of the shifts the study reports). Coders also read the rest of the chart (outside
+records, earlier problem lists), so an inpatient stay now and then carries a Charlson code
+for a condition its H&P does not list (`CHART_ONLY_RATE`, drawn independently of everything
+the note shows). Without it the H&P would pin the index down almost exactly (oracle AUROC
+0.99). Given the note, the CCI is a sum of independent coded-or-not contributions: its
+distribution is exact by convolution (`cci_distribution`), which the oracle uses.
 """
 
 from __future__ import annotations
@@ -19,17 +22,22 @@ CODE_COUNTS = np.array([len(c.codes) for c in CONDITIONS])
 CODE_TABLE = np.array([code for c in CONDITIONS for code in c.codes])
 CODE_OFFSET = np.r_[0, np.cumsum(CODE_COUNTS)[:-1]]
 MAX_CCI = 48
+# P(an inpatient stay is coded with a Charlson category its H&P does not list), by the
+# category's weight: rarer for the heavy ones, so the >7 bin stays near the study's 0.2%.
+CHART_ONLY_BY_WEIGHT = {1: 0.005, 2: 0.002, 3: 0.0008, 6: 0.00016}
+CHART_ONLY_RATE = np.array([CHART_ONLY_BY_WEIGHT.get(c.weight, 0.0) for c in CONDITIONS])
 
 
 def coding_rate(year: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """P(a present chronic condition is coded) per encounter."""
-    inpatient = np.where(year >= 2024, 0.88, 0.82)
+    inpatient = np.where(year >= 2024, 0.9, 0.82)
     return np.where(cls == 0, inpatient, 0.35)
 
 
 def condition_code_probs(present: np.ndarray, dx: np.ndarray, year: np.ndarray, cls: np.ndarray) -> np.ndarray:
-    """(n, N_COND) P(category k is coded): 1 for the principal's category, else rate * present."""
-    p = present * coding_rate(year, cls)[:, None]
+    """(n, N_COND) P(category k is coded): 1 for the principal's category, else rate * present
+    (plus the chart-only rate for inpatient stays where absent)."""
+    p = present * coding_rate(year, cls)[:, None] + ~present * _chart_only(cls)
     cat = DX_CAT[dx]
     rows = np.nonzero(cat >= 0)[0]
     p[rows, cat[rows]] = 1.0
@@ -43,7 +51,8 @@ def diagnoses_frame(rng: np.random.Generator, enc: pl.DataFrame, present: np.nda
     year = enc["year"].to_numpy()
     cls = enc["cls_i"].to_numpy()
     pat = enc["pat"].to_numpy()
-    coded = present & (rng.random(present.shape) < coding_rate(year, cls)[:, None])
+    u = rng.random(present.shape)
+    coded = np.where(present, u < coding_rate(year, cls)[:, None], u < _chart_only(cls))
     # Don't repeat the principal's category as a secondary code.
     cat = DX_CAT[dx]
     rows = np.nonzero(cat >= 0)[0]
@@ -64,6 +73,11 @@ def diagnoses_frame(rng: np.random.Generator, enc: pl.DataFrame, present: np.nda
         "icd10_code": codes,
         "position": position.astype(np.int64),
     })
+
+
+def _chart_only(cls: np.ndarray) -> np.ndarray:
+    """(n, N_COND) chart-only coding rates (inpatient stays only)."""
+    return (cls == 0)[:, None] * CHART_ONLY_RATE[None, :]
 
 
 def cci_distribution(p: np.ndarray) -> np.ndarray:

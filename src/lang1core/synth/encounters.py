@@ -110,7 +110,7 @@ def background_encounters(rng: np.random.Generator, pop: Population, n_sites: in
     b = burden(present, np.full(m, -1))
     year = admit_day.astype("datetime64[Y]").astype(int) + 1970
     # 2024: sicker patients make up more of the admissions (the study's shift).
-    p_inp = 1 / (1 + np.exp(-(-1.75 + 0.018 * (age - 50) + (0.15 + 0.06 * (year == 2024)) * b
+    p_inp = 1 / (1 + np.exp(-(-1.75 + 0.018 * (age - 50) + (0.15 + 0.12 * (year == 2024)) * b
                                - 0.6 * (age < 18))))
     u = rng.random(m)
     cls = np.where(u < p_inp, 0, np.where(u < p_inp + 0.06, 1, np.where(u < p_inp + 0.28, 2, 3)))

@@ -137,7 +137,7 @@ READMIT_DEPT = dept_vector({"obstetrics": -1.8, "surgery": -0.3, "orthopedics": 
                             "oncology": 0.4, "psychiatry": 0.1})
 READMIT_DISP = np.array([{"home": 0.0, "home_health": 0.2, "snf": 0.35, "rehab": 0.1, "hospice": -1.8,
                           "ama": 0.9, "expired": 0.0}[d] for d in DISPOSITIONS])
-READMIT_C, READMIT_SIGMA = -3.1, 0.55
+READMIT_C, READMIT_SIGMA = -2.85, 0.55
 
 
 def readmission_visible(age, burden, housing, substance, lives_alone, los_days, disposition, dept):

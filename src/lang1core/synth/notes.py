@@ -172,7 +172,9 @@ def _hp_sections(style) -> dict[str, pl.Expr]:
     labs = pl.when(c("labs_shown")).then(pl.concat_str([
         pl.lit("WBC "), c("wbc").cast(pl.String), pl.lit(" K/uL, lactate "), c("lactate").cast(pl.String),
         pl.lit(" mmol/L, creatinine "), c("creat").cast(pl.String), pl.lit(" mg/dL")])).otherwise(pl.lit("pending"))
-    hpi = pl.concat_str([c("age_str"), pl.lit(" "), c("sex_word"), pl.lit(" with "), c("problems"),
+    history = pl.when(c("problems") == "none").then(pl.lit("no significant past medical history")).otherwise(
+        c("problems"))
+    hpi = pl.concat_str([c("age_str"), pl.lit(" "), c("sex_word"), pl.lit(" with "), history,
                          pl.lit(" who presents with "), c("complaint"), pl.lit(". "), c("neg1"), pl.lit(" "),
                          c("neg2"), c("covid_line")])
     ap = pl.concat_str([c("dx_words"), pl.lit(". Admit to "), c("dept_word"), pl.lit(". "), c("plan1"), pl.lit(" "),
@@ -266,6 +268,9 @@ PATH_SPECIMENS = ("appendix", "gallbladder", "colon, segmental resection", "skin
                   "lymph node, core biopsy")
 PATH_DX = ("acute suppurative appendicitis", "chronic cholecystitis with cholelithiasis",
            "benign colonic mucosa", "reactive lymphoid hyperplasia", "adenocarcinoma, moderately differentiated")
+# Plans of clinic, emergency and observation visits (the inpatient PLANS speak of telemetry).
+VISIT_PLANS = ("Follow up in 3 months.", "Continue current medications.", "Labs before next visit.",
+               "Return precautions reviewed.", "Refill medications; follow up in 6 months.")
 CLINIC = ("{a} {s} seen in {d} for {c}. Problems: {p}. Medications: {m}. Plan: {q}",
           "Visit for {c}. {a} {s}. Active problems: {p}. Current meds: {m}. {q}")
 
@@ -319,7 +324,8 @@ def chunk_notes(rng: np.random.Generator, chunk: Chunk, corpus: bool) -> pl.Data
         dispo_word=pl.Series([DISPOSITION_WORDS[DISPOSITIONS[d]][0] for d in disp], dtype=pl.String),
         course_line=_pick(rng, COURSE, len(inp)),
     )
-    ds_t = np.maximum(discharge[inp] - (rng.random(len(inp)) * 2 * 3600).astype(np.int64) * SEC, admit[inp])
+    # Written in the last two hours of the stay, never before the H&P (short stays).
+    ds_t = np.maximum(discharge[inp] - (rng.random(len(inp)) * 2 * 3600).astype(np.int64) * SEC, hp_t)
     add(inp, "discharge_summary", 1, ds_t, discharge_summary(f))
     if corpus:
         _corpus_notes(rng, chunk, f, inp, admit, discharge, add)
@@ -388,7 +394,8 @@ def _corpus_notes(rng, chunk, f, inp, admit, discharge, add):
     fo = facts_frame(rng, chunk, other)
     k = len(other)
     clinic = _fill(pl.Series(CLINIC).gather(rng.integers(0, len(CLINIC), k)), a=fo["age_str"], s=fo["sex_word"],
-                   d=fo["dept_word"], c=fo["complaint"], p=fo["problems"], m=fo["meds"], q=fo["plan1"])
+                   d=fo["dept_word"], c=fo["complaint"], p=fo["problems"], m=fo["meds"],
+                   q=_pick(rng, VISIT_PLANS, k))
     add(other, "progress", 0, _times_within(rng, admit[other], discharge[other], 0.2, 0.9), clinic)
     ed = other[(enc["cls_i"].to_numpy()[other] == 2) & (rng.random(k) < 0.3)]
     rad = _fill(pl.Series(RADIOLOGY).gather(np.zeros(len(ed), np.int64)), f=_pick(rng, RAD_FINDINGS, len(ed)),

@@ -15,9 +15,11 @@ from lang1core.synth.catalog import CONDITIONS, COND_INDEX, ETHNICITIES, RACES, 
 
 DAY = np.timedelta64(1, "D")
 # Global scale of the catalogue's lifetime prevalences (calibrates the inpatient CCI mix).
-PREVALENCE_SCALE = 0.5
+PREVALENCE_SCALE = 0.34
 # How strongly latent frailty raises every condition's ceiling (clusters multimorbidity).
-FRAILTY_EXPONENT = 0.9
+FRAILTY_EXPONENT = 1.3
+# Ceiling of any one condition's lifetime probability, however frail the patient.
+PMAX_CAP = 0.5
 YEAR_DAYS = 365.25
 
 
@@ -77,7 +79,7 @@ def make_population(rng: np.random.Generator, first_index: int, n: int, start_ye
     for k, c in enumerate(CONDITIONS):
         # P(onset by age x) = pmax * sigmoid((x - mid)/scale); frail patients get a higher
         # ceiling and earlier onset. Solve for the age at which u is reached.
-        pmax = np.clip(PREVALENCE_SCALE * c.pmax * np.exp(FRAILTY_EXPONENT * frailty), 0, 0.5)
+        pmax = np.clip(PREVALENCE_SCALE * c.pmax * np.exp(FRAILTY_EXPONENT * frailty), 0, PMAX_CAP)
         u = rng.random(n)
         hit = u < pmax
         ratio = np.clip(u / pmax, 1e-9, 1 - 1e-9)

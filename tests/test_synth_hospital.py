@@ -1,0 +1,408 @@
+"""The synthetic hospital at 20,000 patients: schemas, referential integrity, the study's class
+ratios and Charlson mix, the oracle, label leakage and drift.
+
+One health system is generated per module (about 10-20 s on 2 cores) and every test reads its
+CSVs the way a downstream stage would. The study's targets (DESIGN §4, issue 2) and the
+tolerances are stated beside each test; the task window is 2013-2024 as in the study.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import polars as pl
+import pytest
+
+from lang1core.charlson import cci_bin, charlson_index
+from lang1core.export.contract import ENCOUNTER_CLASSES
+from lang1core.export.contract import TABLES as CONTRACT
+from lang1core.synth import SynthConfig, generate
+from lang1core.synth.catalog import DISPOSITIONS, PAYERS, READMISSION_EXCLUDED
+
+N_PATIENTS = 20_000
+SEED = 3407
+TASK_YEARS = (2013, 2024)
+TS = pl.Datetime("us")
+TYPES = {
+    "patients": {"birth_date": pl.Date},
+    "encounters": {"admit_time": TS, "discharge_time": TS},
+    "notes": {"note_time": TS, "part": pl.Int64},
+    "diagnoses": {"position": pl.Int64},
+    "claims": {"submitted_date": pl.Date, "determination_date": pl.Date},
+}
+
+
+@pytest.fixture(scope="module")
+def hospital(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth20k")
+    cfg = SynthConfig(n_patients=N_PATIENTS, seed=SEED, chunk_size=5000)
+    counts = generate(cfg, root / "export", root / "oracle" / "oracle.parquet", progress=False)
+    t = {name: pl.read_csv(root / "export" / f"{name}.csv", infer_schema=False, schema_overrides=TYPES.get(name))
+         for name in ("patients", "encounters", "notes", "diagnoses", "claims")}
+    t["oracle"] = pl.read_parquet(root / "oracle" / "oracle.parquet")
+    t["counts"] = counts
+    t["root"] = root
+    t["export_columns"] = {name: t[name].columns for name in CONTRACT}
+    enc = t["encounters"].with_columns(
+        year=pl.col("admit_time").dt.year(),
+        los=(pl.col("discharge_time") - pl.col("admit_time")).dt.total_days(),
+    )
+    t["encounters"] = enc
+    t["inpatient"] = enc.filter(pl.col("encounter_class") == "inpatient")
+    t["window"] = t["inpatient"].filter(pl.col("year").is_between(*TASK_YEARS))
+    return t
+
+
+def shares(labels: pl.Series, k: int) -> np.ndarray:
+    counts = np.bincount(labels.to_numpy(), minlength=k)
+    return counts / counts.sum()
+
+
+def auroc(score: np.ndarray, y: np.ndarray) -> float:
+    """Mann-Whitney AUROC with ties counted half."""
+    order = np.argsort(score, kind="mergesort")
+    s = score[order]
+    ranks = np.empty(len(s))
+    # average ranks over ties
+    _, first, counts = np.unique(s, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1
+    ranks[order] = np.repeat(avg, counts)
+    pos = y.astype(bool)
+    n1, n0 = pos.sum(), (~pos).sum()
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def oracle_task(h, task: str, years=TASK_YEARS) -> pl.DataFrame:
+    ids = h["inpatient"].filter(pl.col("year").is_between(*years)).select("encounter_id")
+    return h["oracle"].filter(pl.col("task") == task).join(ids, on="encounter_id")
+
+
+# --- schemas and referential integrity -------------------------------------------------------
+
+def test_tables_follow_the_export_contract(hospital):
+    for name, table in CONTRACT.items():
+        df = hospital[name]
+        columns = hospital["export_columns"][name]
+        assert columns == [c for c in table.names if c in columns], f"{name}: columns {columns}"
+        missing = [c for c in table.required_names if c not in df.columns]
+        assert not missing, f"{name}: required columns missing: {missing}"
+        for col in table.columns:
+            if col.name in df.columns and not col.nullable:
+                assert df[col.name].null_count() == 0, f"{name}.{col.name} has empty values"
+    enc = hospital["encounters"]
+    assert set(enc["encounter_class"].unique()) == set(ENCOUNTER_CLASSES)
+    assert set(enc["admission_type"].unique()) == {"emergency", "urgent", "elective"}
+    assert set(hospital["inpatient"]["discharge_disposition"].unique()) == set(DISPOSITIONS)
+    assert set(enc["payer"].unique()) == set(PAYERS)
+    assert set(hospital["notes"]["note_type"].unique()) >= {
+        "history_and_physical", "discharge_summary", "progress", "nursing", "consult", "radiology", "pathology"}
+    assert set(enc["site"].unique()) == {"site_a", "site_b", "site_c", "site_d"}
+    assert set(hospital["inpatient"]["department"].unique()) >= set(READMISSION_EXCLUDED)
+    claims = hospital["claims"]
+    assert set(claims["status"].unique()) == {"paid", "paid, adjusted", "final, adverse determination",
+                                              "final, favorable determination"}
+    assert hospital["counts"]["patients"] == N_PATIENTS == hospital["patients"].height
+    for name in ("encounters", "notes", "diagnoses", "claims"):
+        assert hospital["counts"][name] == hospital[name].height, name
+
+
+def test_primary_keys_are_unique(hospital):
+    for name, table in CONTRACT.items():
+        key = [c for c in table.primary_key if c in hospital[name].columns]
+        dup = hospital[name].select(key).is_duplicated()
+        assert not dup.any(), f"{name}: duplicate {key}: {hospital[name].filter(dup).head(3)}"
+
+
+def test_every_foreign_key_resolves(hospital):
+    pats, enc = hospital["patients"], hospital["encounters"]
+
+    def orphans(child: pl.DataFrame, col: str, parent: pl.DataFrame, target: str) -> pl.DataFrame:
+        return child.filter(pl.col(col).is_not_null()).join(parent.select(target), left_on=col, right_on=target,
+                                                             how="anti")
+
+    assert orphans(enc, "patient_id", pats, "patient_id").height == 0
+    assert orphans(hospital["notes"], "patient_id", pats, "patient_id").height == 0
+    assert orphans(hospital["notes"], "encounter_id", enc, "encounter_id").height == 0
+    assert orphans(hospital["diagnoses"], "encounter_id", enc, "encounter_id").height == 0
+    assert orphans(hospital["claims"], "encounter_id", enc, "encounter_id").height == 0
+    assert orphans(hospital["oracle"], "encounter_id", hospital["inpatient"], "encounter_id").height == 0
+    # A note's patient is its encounter's patient; a claim's payer is its encounter's payer.
+    notes = hospital["notes"].join(enc.select("encounter_id", pl.col("patient_id").alias("enc_patient")),
+                                   on="encounter_id")
+    assert (notes["patient_id"] == notes["enc_patient"]).all()
+    claims = hospital["claims"].join(enc.select("encounter_id", pl.col("payer").alias("enc_payer")), on="encounter_id")
+    assert (claims["payer"] == claims["enc_payer"]).all()
+    # Every encounter has a principal diagnosis; every patient has an encounter.
+    principal = hospital["diagnoses"].filter(pl.col("position") == 1)
+    assert principal.height == enc.height
+    assert enc["patient_id"].n_unique() > 0.7 * N_PATIENTS
+
+
+def test_dates_are_ordered(hospital):
+    enc = hospital["encounters"].join(hospital["patients"].select("patient_id", "birth_date"), on="patient_id")
+    assert (enc["discharge_time"] >= enc["admit_time"]).all()
+    inp = hospital["inpatient"]
+    assert (inp["discharge_time"] > inp["admit_time"]).all()
+    assert (enc["admit_time"].dt.date() >= enc["birth_date"]).all()
+    years = enc["year"]
+    assert years.min() == 2003 and years.max() <= 2025
+    # Only readmissions (chains of them) after a late-December 2024 discharge fall in 2025.
+    late = hospital["inpatient"].sort("admit_time").with_columns(
+        prev_discharge=pl.col("discharge_time").shift(1).over("patient_id", order_by="admit_time"),
+    ).filter(pl.col("year") == 2025)
+    assert late.height == enc.filter(pl.col("year") == 2025).height
+    assert ((late["admit_time"] - late["prev_discharge"]).dt.total_days() <= 30).all()
+    # Notes of a stay are written during it; the H&P comes before the discharge summary.
+    notes = hospital["notes"].join(inp.select("encounter_id", "admit_time", "discharge_time"), on="encounter_id")
+    assert (notes["note_time"] >= notes["admit_time"]).all()
+    assert (notes["note_time"] <= notes["discharge_time"]).all()
+    key = notes.filter(pl.col("note_type").is_in(["history_and_physical", "discharge_summary"]), pl.col("part") == 1)
+    pivot = key.pivot(on="note_type", index="encounter_id", values="note_time")
+    assert pivot.height == inp.height, "every stay has an H&P and a discharge summary"
+    assert (pivot["history_and_physical"] <= pivot["discharge_summary"]).all()
+    claims = hospital["claims"].join(enc.select("encounter_id", "discharge_time"), on="encounter_id")
+    assert (claims["submitted_date"] >= claims["discharge_time"].dt.date()).all()
+    assert (claims["determination_date"] > claims["submitted_date"]).all()
+
+
+def test_stays_never_overlap_and_nothing_follows_death(hospital):
+    enc = hospital["encounters"].sort("patient_id", "admit_time")
+    nxt = enc.with_columns(next_admit=pl.col("admit_time").shift(-1).over("patient_id"))
+    inp = nxt.filter(pl.col("encounter_class") == "inpatient", pl.col("next_admit").is_not_null())
+    assert (inp["next_admit"] > inp["discharge_time"]).all(), "an encounter starts during a stay"
+    death = hospital["inpatient"].filter(pl.col("discharge_disposition") == "expired")
+    assert death["patient_id"].n_unique() == death.height, "a patient died twice"
+    after = enc.join(death.select("patient_id", pl.col("discharge_time").alias("died")), on="patient_id")
+    assert (after["admit_time"] < after["died"]).all() | after.is_empty()
+    assert after.filter(pl.col("admit_time") > pl.col("died")).is_empty()
+
+
+def test_readmissions_are_real_later_stays_of_the_same_patient(hospital):
+    inp = hospital["inpatient"].sort("patient_id", "admit_time")
+    nxt = inp.with_columns(
+        next_id=pl.col("encounter_id").shift(-1).over("patient_id"),
+        gap=(pl.col("admit_time").shift(-1).over("patient_id") - pl.col("discharge_time")),
+    )
+    label = nxt.with_columns(truth=(pl.col("gap") <= pl.duration(days=30)).fill_null(False).cast(pl.Int64))
+    o = hospital["oracle"].filter(pl.col("task") == "readmission").join(
+        label.select("encounter_id", "truth", "department", "next_id", "gap"), on="encounter_id")
+    assert o.height == hospital["oracle"].filter(pl.col("task") == "readmission").height
+    # The oracle's label is exactly "another inpatient stay of this patient within 30 days".
+    assert (o["label"] == o["truth"]).all()
+    # Rehabilitation, dialysis and palliative-care stays are not index stays.
+    assert not o["department"].is_in(READMISSION_EXCLUDED).any()
+    pos = o.filter(pl.col("label") == 1)
+    assert pos.height > 500
+    assert (pos["gap"].dt.total_seconds() > 0).all()
+    assert pos["next_id"].is_in(hospital["inpatient"]["encounter_id"].implode()).all()
+    # The readmission stay has its own notes.
+    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical")
+    assert pos["next_id"].is_in(hp["encounter_id"].implode()).all()
+
+
+def test_oracle_labels_match_the_written_tables(hospital):
+    """Labels recomputed from the export (the way the ReMedE stage will) agree with the oracle."""
+    inp = hospital["inpatient"]
+    o = hospital["oracle"]
+    mort = o.filter(pl.col("task") == "mortality").join(inp, on="encounter_id")
+    assert mort.height == inp.height
+    assert (mort["label"] == (mort["discharge_disposition"] == "expired").cast(pl.Int64)).all()
+    los = o.filter(pl.col("task") == "los").join(inp, on="encounter_id")
+    days = los["los"].to_numpy()
+    assert (los["label"].to_numpy() == np.searchsorted([3, 4, 6], days, side="right")).all()
+    den = o.filter(pl.col("task") == "denial").join(hospital["claims"], on="encounter_id")
+    assert den.height == o.filter(pl.col("task") == "denial").height
+    assert (den["label"] == den["status"].str.starts_with("final,").cast(pl.Int64)).all()
+    cci = charlson_index(hospital["diagnoses"].join(inp.select("encounter_id"), on="encounter_id"))
+    c = o.filter(pl.col("task") == "cci").join(cci.with_columns(cci_bin(pl.col("cci")).alias("b")), on="encounter_id")
+    assert c.height == inp.height
+    assert (c["label"] == c["b"]).all()
+    # Probabilities: one per option, summing to 1.
+    for task, k in (("readmission", 2), ("mortality", 2), ("los", 4), ("cci", 5), ("denial", 2)):
+        p = np.array(o.filter(pl.col("task") == task)["probs"].to_list())
+        assert p.shape[1] == k, task
+        assert np.all(p >= 0) and np.allclose(p.sum(1), 1.0), task
+
+
+# --- the study's class ratios and Charlson mix --------------------------------------------------
+
+def test_class_ratios_match_the_study(hospital):
+    """Study: readmission 11.3%, mortality 1.8%, denial 12-14% (13.9% in 2024), LOS bins
+    45.6/14.5/16.0/23.9% (0-2, 3, 4-5, >5 days). Tolerances cover sampling noise at 20,000
+    patients (~10,000 stays in the window: SE ~0.3 points at 11%, ~0.13 at 1.8%)."""
+    re = shares(oracle_task(hospital, "readmission")["label"], 2)[1]
+    mo = shares(oracle_task(hospital, "mortality")["label"], 2)[1]
+    de = shares(oracle_task(hospital, "denial")["label"], 2)[1]
+    los = shares(oracle_task(hospital, "los")["label"], 4)
+    assert 0.095 <= re <= 0.125, f"readmission {re:.3f}"
+    assert 0.013 <= mo <= 0.023, f"mortality {mo:.4f}"
+    assert 0.12 <= de <= 0.14, f"denial {de:.3f}"
+    assert np.abs(los - [0.456, 0.145, 0.160, 0.239]).max() <= 0.04, f"los {los.round(3)}"
+    # The quartiles of the stay in whole days land at the study's bin edges.
+    days = hospital["window"]["los"]
+    assert days.quantile(0.25, "lower") <= 2
+    assert days.quantile(0.5, "lower") == 3
+    assert 4 <= days.quantile(0.75, "lower") <= 5
+
+
+def test_charlson_distribution_of_inpatient_stays(hospital):
+    """Study: 68.4/21.7/6.8/2.9/0.17% in bins 0, 1-2, 3-4, 5-7, >7, scored with pycomorb
+    (Quan ICD-10, Charlson weights) from each stay's codes. Tolerance: 4 points for score 0,
+    5 for 1-2 (the generator lands ~26%: acute strokes and MIs score as principal diagnoses),
+    2 for 3-4, 1.5 for 5-7, and >7 rare but present (~0.5%)."""
+    dx = hospital["diagnoses"].join(hospital["window"].select("encounter_id"), on="encounter_id")
+    cci = charlson_index(dx)
+    assert cci.height == hospital["window"].height
+    b = shares(cci.select(cci_bin(pl.col("cci")).alias("b"))["b"], 5)
+    target = np.array([0.68, 0.22, 0.06, 0.03, 0.002])
+    assert abs(b[0] - target[0]) <= 0.04, b.round(4)
+    assert abs(b[1] - target[1]) <= 0.05, b.round(4)
+    assert abs(b[2] - target[2]) <= 0.02, b.round(4)
+    assert abs(b[3] - target[3]) <= 0.015, b.round(4)
+    assert 0.0002 <= b[4] <= 0.01, b.round(4)
+
+
+def test_every_charlson_category_is_coded(hospital):
+    import pycomorb
+
+    dx = hospital["diagnoses"].join(hospital["inpatient"].select("encounter_id"), on="encounter_id")
+    out = pycomorb.comorbidity("charlson", dx.with_columns(_age=pl.lit(0)), id_col="encounter_id",
+                               code_col="icd10_code", age_col="_age", icd_version="icd10", implementation="quan",
+                               weights="charlson", return_categories=True)
+    skip = {"encounter_id", "Age", "Age Score", "Charlson Comorbidity Index", "Charlson Age-Comorbidity Score"}
+    cats = [c for c in out.columns if c not in skip]
+    assert len(cats) == 17
+    counts = {c: int(out[c].sum()) for c in cats}
+    assert all(v >= 5 for v in counts.values()), counts
+
+
+def test_children_are_present(hospital):
+    enc = hospital["encounters"].join(hospital["patients"].select("patient_id", "birth_date"), on="patient_id")
+    age = (enc["admit_time"].dt.date() - enc["birth_date"]).dt.total_days() / 365.25
+    enc = enc.with_columns(age=age)
+    kids = enc.filter(pl.col("age") < 18)
+    assert kids["patient_id"].n_unique() > 0.1 * N_PATIENTS
+    kid_stays = kids.filter(pl.col("encounter_class") == "inpatient")
+    assert kid_stays.height > 200
+    assert (kid_stays["department"] == "pediatrics").sum() > 100
+    assert (kids["age"] < 1).any()
+    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical")
+    assert hp["text"].str.contains(r"-month-old (girl|boy)").any()
+    assert hp["text"].str.contains(r"-year-old (girl|boy)").any()
+    # Adult-only dispositions never apply to children.
+    assert not kid_stays["discharge_disposition"].is_in(["snf", "rehab", "hospice", "ama"]).any()
+
+
+# --- the oracle ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("task", ["readmission", "mortality", "los", "cci", "denial"])
+def test_oracle_is_informative_but_not_perfect(hospital, task):
+    """AUROC of the oracle's probabilities on the window's stays: binary on P(yes), multi-class
+    macro one-vs-rest. Well above chance (>= 0.65) and short of perfect (<= 0.97): the note
+    shows the latent factors partially."""
+    o = oracle_task(hospital, task)
+    p = np.array(o["probs"].to_list())
+    y = o["label"].to_numpy()
+    if p.shape[1] == 2:
+        a = auroc(p[:, 1], y)
+    else:
+        a = np.mean([auroc(p[:, k], (y == k).astype(int)) for k in range(p.shape[1]) if 0 < (y == k).sum() < len(y)])
+    assert 0.65 <= a <= 0.97, f"{task}: oracle AUROC {a:.3f}"
+
+
+# --- notes ---------------------------------------------------------------------------------
+
+LEAKS = {
+    # An H&P is written at admission: it never tells how the stay ended, how long it lasted,
+    # whether the claim was denied or the patient came back.
+    "history_and_physical": r"(?i)\b(expired|died|death|deceased|passed away|time of death|length of stay"
+                            r"|discharged|discharge date|readmi\w*|denied|denial|adverse determination|appeal\w*"
+                            r"|charlson|cci)\b",
+    # A discharge summary is written at discharge: it never mentions a later readmission.
+    "discharge_summary": r"(?i)\b(readmi\w*|returned to (the )?hospital|re-?admission)\b",
+}
+
+
+@pytest.mark.parametrize("note_type", sorted(LEAKS))
+def test_no_note_states_its_own_label(hospital, note_type):
+    notes = hospital["notes"].filter(pl.col("note_type") == note_type)
+    hits = notes.filter(pl.col("text").str.contains(LEAKS[note_type]))
+    assert hits.is_empty(), f"{note_type} states its label: {hits['text'].head(1).to_list()}"
+
+
+def test_hp_of_patients_who_died_reads_like_any_other(hospital):
+    """The H&P of a stay that ends in death differs from others only through the latent
+    factors (age, problems, code status, vitals), never through words only deaths get."""
+    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical", pl.col("part") == 1)
+    hp = hp.join(hospital["inpatient"].select("encounter_id", "discharge_disposition"), on="encounter_id")
+    died = hp.filter(pl.col("discharge_disposition") == "expired")["text"]
+    lived = hp.filter(pl.col("discharge_disposition") != "expired")["text"]
+    tokens = lambda s: set(re.findall(r"[A-Za-z][A-Za-z/'-]+", " ".join(s.to_list())))  # noqa: E731
+    only_died = tokens(died) - tokens(lived)
+    assert not only_died, f"words that appear only in H&Ps of patients who died: {sorted(only_died)[:20]}"
+
+
+def test_sites_document_differently(hospital):
+    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical", pl.col("part") == 1)
+    hp = hp.join(hospital["encounters"].select("encounter_id", "site", "year"), on="encounter_id")
+    titles = hp.with_columns(title=pl.col("text").str.split("\n").list.first()).group_by("site").agg(
+        pl.col("title").unique())
+    sets = {r["site"]: frozenset(r["title"]) for r in titles.iter_rows(named=True)}
+    assert len(set(sets.values())) == 4, sets
+    # Some notes come as two narrative fields.
+    assert (hospital["notes"]["part"] == 2).sum() > 0.005 * hospital["notes"].height
+
+
+def test_some_hps_lack_medical_necessity_and_get_denied_more(hospital):
+    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical").group_by("encounter_id").agg(
+        pl.col("text").str.join("\n\n"))
+    necessity = r"(?i)medically necessary|inpatient level of care|support inpatient admission|meets inpatient criteria"
+    d = oracle_task(hospital, "denial").join(hp, on="encounter_id").with_columns(
+        documented=pl.col("text").str.contains(necessity))
+    rate = d.group_by("documented").agg(pl.col("label").mean()).sort("documented")["label"].to_list()
+    share_missing = 1 - d["documented"].mean()
+    assert 0.05 <= share_missing <= 0.3
+    assert rate[0] > 2 * rate[1], f"denial rate without/with documentation: {rate}"
+
+
+# --- drift -------------------------------------------------------------------------------------
+
+def test_2024_shift(hospital):
+    """The study's 2024 test set has more short stays, more high Charlson scores and more
+    denials than the years before."""
+    before, late = (TASK_YEARS[0], 2023), (2024, 2024)
+    los = [shares(oracle_task(hospital, "los", y)["label"], 4)[0] for y in (before, late)]
+    cci = [shares(oracle_task(hospital, "cci", y)["label"], 5)[2:].sum() for y in (before, late)]
+    den = [shares(oracle_task(hospital, "denial", y)["label"], 2)[1] for y in (before, late)]
+    assert los[1] > los[0] + 0.02, f"share of 0-2 day stays before/2024: {los}"
+    assert cci[1] > cci[0], f"share of CCI >= 3 before/2024: {cci}"
+    assert den[1] > den[0], f"denial rate before/2024: {den}"
+
+
+def test_covid_codes_and_language_only_in_2020_2022(hospital):
+    enc = hospital["encounters"]
+    covid_enc = hospital["diagnoses"].filter(pl.col("icd10_code") == "U07.1").join(enc, on="encounter_id")
+    assert covid_enc.height > 50
+    assert covid_enc["year"].is_between(2020, 2022).all()
+    notes = hospital["notes"].join(enc.select("encounter_id", "year"), on="encounter_id")
+    mentions = notes.filter(pl.col("text").str.contains(r"(?i)covid|sars-cov-2|remdesivir"))
+    assert mentions.height > 100
+    assert mentions["year"].is_between(2020, 2022).all(), mentions.group_by("year").len()
+    # Drugs appear in the years they were in use.
+    for drug, first in (("tirzepatide", 2023), ("sacubitril", 2016), ("empagliflozin", 2015)):
+        years = notes.filter(pl.col("text").str.contains(drug, literal=True))["year"]
+        assert years.len() > 0 and years.min() >= first, (drug, years.min())
+    years = notes.filter(pl.col("text").str.contains("glipizide", literal=True))["year"]
+    assert years.max() <= 2015
+
+
+def test_text_reads_naturally(hospital):
+    """Empty problem lists read as a clinician would write them; visit notes outside a stay do
+    not carry inpatient plans."""
+    notes = hospital["notes"]
+    assert not notes["text"].str.contains(" with none who", literal=True).any()
+    visit = notes.join(hospital["encounters"].filter(pl.col("encounter_class") != "inpatient").select("encounter_id"),
+                       on="encounter_id")
+    assert visit.height > 0
+    assert not visit["text"].str.contains("telemetry", literal=True).any()

@@ -1,0 +1,51 @@
+"""The workflow's own hygiene: lint- and format-clean, and reruns that touch only what changed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from workflow_run import REPO, TEST_CONFIG, snakemake
+
+
+def test_snakemake_lint_is_clean():
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+
+
+def test_workflow_files_are_snakefmt_formatted():
+    run = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def planned_rules(workdir, *args) -> set[str]:
+    """Rules a dry run would execute, read from Snakemake's job-stats table."""
+    run = snakemake(workdir, "-n", "--cores", "1", *args)
+    assert run.returncode == 0, run.stderr[-4000:]
+    out = run.stdout + run.stderr
+    if "Nothing to be done" in out:
+        return set()
+    stats = out.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+$", stats, re.M)} - {"all", "total"}
+
+
+# (config overlay, rules that must rerun, rules that must not)
+CHANGES = [
+    ({"export": {"max_reject_rate": 0.06}}, {"validate_export"}, {"synth"}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overlay,reruns,keeps", CHANGES, ids=lambda v: str(v)[:40])
+def test_changing_one_key_reruns_only_what_depends_on_it(local_run, overlay, reruns, keeps):
+    overlay_file = local_run / "overlay.yaml"
+    overlay_file.write_text(yaml.safe_dump(overlay))
+    planned = planned_rules(local_run, *TEST_CONFIG, str(overlay_file.name))
+    assert reruns <= planned, planned
+    assert not keeps & planned, planned
