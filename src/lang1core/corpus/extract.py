@@ -87,16 +87,19 @@ def extract_notes(validated_dir: str | Path, out_notes: str | Path, out_rejected
     encounters = read_validated(vdir, "encounters").select("encounter_id", "site", "department")
     patients = read_validated(vdir, "patients").select("patient_id", "region")
     good = shape.filter(pl.col("reason").is_null()).select("note_id", "n_parts")
-    # Multi-part notes are joined with a newline, in part order; single-part notes pass through.
-    joined = (notes.join(good.lazy(), on="note_id", how="semi")
-              .sort("note_id", "part")
-              .group_by("note_id", maintain_order=True)
-              .agg(*[pl.col(c).first() for c in META], pl.len().alias("n_parts"),
-                   pl.col("text").str.join("\n"))
-              .join(encounters, on="encounter_id", how="left")
-              .join(patients, on="patient_id", how="left")
-              # Earliest note first: deduplication keeps the first copy of a text.
-              .sort("note_time", "note_id")
+    # Single-part notes (nearly all) stream straight through; only multi-part notes are grouped
+    # and joined with a newline, in part order. Nothing sorts the text: "earliest first" for
+    # deduplication is decided later on a small key frame.
+    single = (notes.join(good.filter(pl.col("n_parts") == 1).lazy(), on="note_id", how="semi")
+              .with_columns(pl.lit(1, pl.UInt32).alias("n_parts")))
+    multi = (notes.join(good.filter(pl.col("n_parts") > 1).lazy(), on="note_id", how="semi")
+             .sort("note_id", "part")
+             .group_by("note_id", maintain_order=True)
+             .agg(*[pl.col(c).first() for c in META], pl.len().alias("n_parts"), pl.col("text").str.join("\n")))
+    cols = ["note_id", *META, "n_parts", "text"]
+    joined = (pl.concat([single.select(cols), multi.select(cols)], how="vertical")
+              .join(encounters, on="encounter_id", how="left", maintain_order="left")
+              .join(patients, on="patient_id", how="left", maintain_order="left")
               .select(NOTE_COLUMNS))
     joined.sink_parquet(out_notes)
 

@@ -129,8 +129,10 @@ def build_mix(weights: dict[str, float], clean_path: str | Path | None, general_
     docs = docs.with_columns(is_val.alias("_val"))
     Path(out_train).parent.mkdir(parents=True, exist_ok=True)
     # Grouped by source (the shard writer streams one source at a time), input order within.
+    # (one filtered scan per source, concatenated: no sort of the text)
     for out, flag in ((out_train, False), (out_val, True)):
-        (docs.filter(pl.col("_val") == flag).sort("source", maintain_order=True).select(list(MIX_COLUMNS)).sink_parquet(out))
+        pl.concat([docs.filter((pl.col("source") == s) & (pl.col("_val") == flag)).select(list(MIX_COLUMNS))
+                   for s in sorted(n_by)]).sink_parquet(out)
     for split, out in (("train", out_train), ("val", out_val)):
         c = pl.scan_parquet(out).group_by("source").agg(pl.len().alias("documents"),
                                                          pl.col("text").str.len_bytes().sum().alias("chars")).collect()

@@ -9,6 +9,7 @@ so training time does not grow with the corpus.
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 from pathlib import Path
@@ -51,11 +52,13 @@ def train_tokenizer(lines: list[str], model_path: str | Path, vocab_size: int, t
 
     model_path = Path(model_path)
     model_path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = str(model_path.with_suffix(""))
     if not lines:
         raise ValueError("tokenizer sample is empty: the mix holds no text")
+    # Written through model_writer (not model_prefix) so the file does not record where it was
+    # trained: the same sample, settings and thread count give byte-identical models anywhere.
+    buf = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_prefix=prefix, model_type="bpe", vocab_size=vocab_size,
+        sentence_iterator=iter(lines), model_writer=buf, model_type="bpe", vocab_size=vocab_size,
         byte_fallback=True, character_coverage=1.0, split_digits=True, normalization_rule_name="identity",
         remove_extra_whitespaces=False, add_dummy_prefix=True, allow_whitespace_only_pieces=True,
         unk_id=0, bos_id=1, eos_id=2, pad_id=-1, num_threads=max(1, threads),
@@ -64,8 +67,7 @@ def train_tokenizer(lines: list[str], model_path: str | Path, vocab_size: int, t
         # a tiny corpus may not support the requested size; the real size is recorded
         hard_vocab_limit=False, minloglevel=2,
     )
-    if Path(prefix + ".model") != model_path:
-        shutil.move(prefix + ".model", model_path)
+    model_path.write_bytes(buf.getvalue())
     return describe(model_path) | {"trained_on_lines": len(lines), "trained_on_chars": sum(map(len, lines)),
                                    "requested_vocab_size": vocab_size}
 
