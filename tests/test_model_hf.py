@@ -13,10 +13,10 @@ from lang1core.model.hf import load_pretrained, read_lang1_json, save_pretrained
 transformers = pytest.importorskip("transformers")
 
 
-def small_model(tie: bool = False) -> Llama:
+def small_model(tie: bool = False, attention: str = "eager") -> Llama:
     cfg = ModelConfig(vocab_size=257, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, hidden_dim=160,
                       max_seq_len=128, rope_theta=10000.0, norm_eps=1e-5, tie_embeddings=tie,
-                      attention="eager")
+                      attention=attention)
     m = Llama(cfg)
     m.init_weights(11)
     with torch.no_grad():  # non-trivial norm weights so a mix-up of norms would show
@@ -26,9 +26,9 @@ def small_model(tie: bool = False) -> Llama:
     return m.eval()
 
 
-@pytest.mark.parametrize("tie", [False, True])
-def test_logits_match_transformers(tmp_path, tie):
-    m = small_model(tie)
+@pytest.mark.parametrize("tie, attention", [(False, "eager"), (True, "eager"), (False, "sdpa")])
+def test_logits_match_transformers(tmp_path, tie, attention):
+    m = small_model(tie, attention)
     save_pretrained(m, tmp_path / "hf", extra={"tokens_seen": 123})
     hf = transformers.LlamaForCausalLM.from_pretrained(tmp_path / "hf", torch_dtype=torch.float32).eval()
     x = torch.randint(0, 257, (3, 47))
@@ -82,3 +82,44 @@ def test_export_has_contracted_files(tmp_path):
     assert cfg["architectures"] == ["LlamaForCausalLM"] and cfg["num_key_value_heads"] == 2
     with pytest.raises(FileNotFoundError, match="config.json"):
         load_pretrained(tmp_path / "missing")
+
+
+@pytest.fixture(scope="module")
+def spm_model(tmp_path_factory):
+    spm = pytest.importorskip("sentencepiece")
+    d = tmp_path_factory.mktemp("spm")
+    text = ["the patient was admitted to the hospital with chest pain and shortness of breath",
+            "discharge summary: stable, follow up in clinic in two weeks"] * 50
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(text), model_prefix=str(d / "sp"), vocab_size=320,
+                                   model_type="bpe", byte_fallback=True, bos_id=1, eos_id=2, unk_id=0,
+                                   pad_id=-1, minloglevel=2, hard_vocab_limit=False)
+    return d / "sp.model"
+
+
+def test_cli_export_and_import_with_tokenizer(tmp_path, spm_model):
+    import sentencepiece as spm
+
+    from lang1core.cli import main
+
+    sp = spm.SentencePieceProcessor(model_file=str(spm_model))
+    cfg = ModelConfig(vocab_size=sp.vocab_size(), dim=32, n_layers=1, n_heads=2, n_kv_heads=1, hidden_dim=64,
+                      max_seq_len=64)
+    m = Llama(cfg)
+    m.init_weights(5)
+    save_pretrained(m, tmp_path / "final", tokenizer_model=spm_model, extra={"tokens_seen": 99})
+    assert main(["export-hf", str(tmp_path / "final"), str(tmp_path / "hf"), "--check"]) == 0
+    assert (tmp_path / "hf" / "tokenizer.model").read_bytes() == spm_model.read_bytes()
+    assert read_lang1_json(tmp_path / "hf")["tokens_seen"] == 99
+    # transformers reads the tokenizer and tokenizes exactly like SentencePiece (BOS first)
+    pytest.importorskip("google.protobuf")
+    tok = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
+    text = "the patient was admitted, follow up in 2 weeks"
+    assert tok(text)["input_ids"] == [sp.bos_id()] + sp.encode(text)
+    # a transformers-written directory imports and keeps its weights exactly
+    hf = transformers.LlamaForCausalLM.from_pretrained(tmp_path / "hf")
+    hf.save_pretrained(tmp_path / "theirs")
+    assert main(["import-hf", str(tmp_path / "theirs"), str(tmp_path / "ours"), "--tokenizer", str(spm_model)]) == 0
+    back = load_pretrained(tmp_path / "ours")
+    for k, v in m.state_dict().items():
+        assert torch.equal(back.state_dict()[k], v), k
+    assert read_lang1_json(tmp_path / "ours")["imported_from"].endswith("theirs")

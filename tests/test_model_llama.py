@@ -121,3 +121,46 @@ def test_backward_runs():
     x = torch.randint(0, 101, (2, 13))
     m.loss(x, x).backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in m.parameters())
+
+
+def test_config_sections_build_models(repo):
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load((repo / "workflow/schemas/model.schema.yaml").read_text())
+    default = yaml.safe_load((repo / "config.yaml").read_text())["model"]
+    test = yaml.safe_load((repo / "configs/test.yaml").read_text())["model"]
+    merged = {**default, **test}
+    for section in (default, merged):
+        jsonschema.validate(section, schema)
+        cfg = ModelConfig.from_section(section, vocab_size=1000)
+        assert Llama(cfg).num_params() > 0
+    with pytest.raises(jsonschema.ValidationError, match="dimm"):
+        jsonschema.validate({**default, "overrides": {"dimm": 3}}, schema)
+    # every ModelConfig field except the switches can be overridden through the schema
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(ModelConfig)} - {"attention", "loss"}
+    assert fields == set(schema["properties"]["overrides"]["properties"])
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_meta_then_materialize_equals_direct_init(tie):
+    direct = Llama(tiny(tie_embeddings=tie))
+    direct.init_weights(5)
+    with torch.device("meta"):
+        lazy = Llama(tiny(tie_embeddings=tie))
+    lazy.materialize("cpu", seed=5)
+    assert not any(p.is_meta for p in lazy.parameters())
+    assert (lazy.output.weight is lazy.tok_embeddings.weight) == tie
+    for (n, p), (_, q) in zip(direct.state_dict().items(), lazy.state_dict().items()):
+        assert torch.equal(p, q), n
+
+
+def test_all_paths_go_through_forward_hooks():
+    m = Llama(tiny())
+    calls = []
+    m.register_forward_pre_hook(lambda mod, args: calls.append(1))
+    x = torch.randint(0, 101, (1, 5))
+    m(x), m.hidden(x), m.loss(x, x)
+    assert len(calls) == 3

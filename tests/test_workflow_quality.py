@@ -38,6 +38,10 @@ def planned_rules(workdir, *args) -> set[str]:
 # (config overlay, rules that must rerun, rules that must not)
 CHANGES = [
     ({"export": {"max_reject_rate": 0.06}}, {"validate_export"}, {"synth"}),
+    # a key no rule of this source reads: nothing reruns
+    ({"mimic3": {"dir": "elsewhere"}}, set(), {"synth", "validate_export", "tables", "figure_fig2a"}),
+    # drawing options redraw figures and nothing upstream of them
+    ({"figures": {"dpi": 99}}, {"figure_fig2a"}, {"tables", "evaluate", "remede_tasks", "pretrain"}),
 ]
 
 

@@ -15,6 +15,12 @@ import sys
 COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
     "validate-export": "lang1core.export.command",
+    "corpus-stats": "lang1core.corpus.command",
+    "remede": "lang1core.remede.command",
+    "export-hf": "lang1core.model.export_hf",
+    "import-hf": "lang1core.model.import_hf",
+    "evaluate": "lang1core.evaluate.cli",
+    "figures": "lang1core.figures.cli",
 }
 
 

@@ -1,1 +1,80 @@
-# Stage: figures. (Rules arrive with this stage's issue.)
+# Stage: figures. One rule per figure of the study (and per dataset table B1-B7), each
+# reading only the evaluation tables under R/tables/ (written by rule `tables`), so any
+# figure can be rebuilt alone: snakemake R/figures/fig2a.pdf. A figure whose rows are
+# missing draws "not run" panels instead of failing. `snakemake --report report.html`
+# collects every figure with its caption (workflow/report/).
+
+from lang1core.figures.registry import DATASET_TABLES, FIGURES
+from lang1core.provenance import config_hash
+
+
+report: "../report/workflow.rst"
+
+
+FIG_FORMATS = config["figures"].get("formats", ["pdf", "png"])
+FIG_DATA = {
+    "synthetic": "the built-in synthetic hospital (made-up patients, not real data)",
+    "export": "this site's EHR export",
+    "mimic3": "MIMIC-III",
+}.get(config["source"], config["source"])
+# Dataset tables (B1_<what>.csv ...) are copied into tables/ by rule `dataset_tables`,
+# whose declared output is the index datasets.json.
+FIG_DATASET_INPUT = ("datasets",)
+FIG_TABLE_FILE = {"datasets": "datasets.json"}
+# Paths some rule of this workflow writes (evaluate.smk is included before this file).
+FIG_PRODUCED = {str(out) for r in workflow.rules for out in r.output}
+
+
+def fig_inputs(tables):
+    """Table files a figure reads: those a rule writes or that exist already. A table no rule
+    can write (e.g. conditional.csv before the ReMedE stage is in) is left out, and the
+    figure's panels that need it say "not run" instead of the whole DAG failing."""
+    paths = [res("tables", FIG_TABLE_FILE.get(t, f"{t}.csv")) for t in tables]
+    return [p for p in paths if p in FIG_PRODUCED or Path(p).exists()]
+
+
+# Figures join `rule all` once the evaluate stage's `tables` rule exists (until then a figure
+# is built by naming its file, from tables put in place by hand).
+FIG_IN_ALL = res("tables", "auroc.csv") in FIG_PRODUCED
+
+for _name, (_tables, _category, _title) in [
+    *FIGURES.items(),
+    *[(b, (FIG_DATASET_INPUT, "Dataset tables", f"Table {b}")) for b in DATASET_TABLES],
+]:
+
+    rule:
+        name:
+            f"figure_{_name}"
+        input:
+            tables=fig_inputs(_tables),
+        output:
+            png=report(
+                res("figures", f"{_name}.png"),
+                caption=f"../report/{_name}.rst",
+                category=_category,
+                labels={"figure": _name, "title": _title},
+            ),
+            other=[
+                res("figures", f"{_name}.{ext}") for ext in FIG_FORMATS if ext != "png"
+            ]
+            + ([res("figures", f"{_name}.md")] if _name in DATASET_TABLES else []),
+        conda:
+            ENV
+        log:
+            res("logs", "figures", f"{_name}.log"),
+        params:
+            name=_name,
+            tables_dir=res("tables"),
+            figures=config["figures"],
+            source=config["source"],
+            data=FIG_DATA,
+            split=config["figures"].get("split", "temporal_2024"),
+            config_hash=config_hash(config),
+        script:
+            "../scripts/figures_render.py"
+
+    if FIG_IN_ALL:
+        TARGETS.extend(
+            [res("figures", f"{_name}.{ext}") for ext in FIG_FORMATS]
+            + ([res("figures", f"{_name}.md")] if _name in DATASET_TABLES else [])
+        )

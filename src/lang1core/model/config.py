@@ -34,7 +34,8 @@ class ModelConfig:
     rope_theta: float = 10000.0  # rotary base frequency (Llama 1/2 value)
     norm_eps: float = 1e-5  # RMSNorm epsilon (Llama 2 value)
     tie_embeddings: bool = False  # share the input embedding with the output projection
-    attention: str = "sdpa"  # "triton" (our flash kernel) | "sdpa" (PyTorch) | "eager" (reference)
+    # "triton" (our flash kernel, plus the Triton RMSNorm) | "sdpa" (PyTorch) | "eager" (reference)
+    attention: str = "sdpa"
     loss: str = "torch"  # "fused" (chunked linear+CE kernel) | "torch" (full logits)
     init_std: float = 0.02  # std of the normal initialisation (GPT-2 / Llama value)
 

@@ -120,11 +120,13 @@ def _special_ids(tokenizer_model: str | Path | None) -> tuple[int | None, int | 
 
 def save_pretrained(model: Llama, out_dir: str | Path, tokenizer_model: str | Path | None = None,
                     extra: dict[str, Any] | None = None) -> Path:
-    """Write `model` as a Hugging Face Llama directory (see the module docstring)."""
+    """Write `model` as a Hugging Face Llama directory (see the module docstring).
+
+    Under torch.distributed (e.g. FSDP2 DTensor parameters) call it on every rank: sharded
+    parameters are gathered collectively and only rank 0 writes."""
     from safetensors.torch import save_file
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     cfg = model.config
     tensors: dict[str, torch.Tensor] = {}
     seen: set[int] = set()
@@ -138,6 +140,9 @@ def save_pretrained(model: Llama, out_dir: str | Path, tokenizer_model: str | Pa
         tensors[hf_name(name)] = p.detach().to("cpu").contiguous()
     if cfg.tie_embeddings:
         tensors.pop("lm_head.weight", None)
+    if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
+        return out
+    out.mkdir(parents=True, exist_ok=True)
     bos, eos = _special_ids(tokenizer_model)
     save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
     (out / "config.json").write_text(json.dumps(hf_config(cfg, dtype or torch.float32, bos, eos), indent=2) + "\n")

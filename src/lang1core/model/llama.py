@@ -79,11 +79,15 @@ def eager_attention(q, k, v):
 
 
 def sdpa_attention(q, k, v):
-    rep = q.shape[1] // k.shape[1]
-    if rep > 1:
-        k = k.repeat_interleave(rep, dim=1)
-        v = v.repeat_interleave(rep, dim=1)
-    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    """torch SDPA; enable_gqa (torch >= 2.5) reads the shared KV heads without copying them."""
+    if q.shape[1] == k.shape[1]:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    try:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+    except (TypeError, RuntimeError):  # older torch, or a backend without GQA support
+        rep = q.shape[1] // k.shape[1]
+        k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
 
 
 class Attention(nn.Module):
@@ -158,8 +162,28 @@ class Llama(nn.Module):
             self.output.weight = self.tok_embeddings.weight
 
     # ------------------------------------------------------------------ forward paths
+    # Everything goes through forward() (hidden() and loss() call self(...)) so that module
+    # hooks, such as FSDP's parameter all-gather on the root module, run on every path.
+    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor | None = None,
+                ignore_index: int = -100, return_hidden: bool = False) -> torch.Tensor:
+        """input_ids [B, T] -> logits [B, T, V]; with `labels` [B, T] -> mean CE (scalar);
+        with return_hidden -> final-norm hidden states [B, T, D]."""
+        h = self._hidden(input_ids)
+        if return_hidden:
+            return h
+        if labels is None:
+            return self.output(h)
+        return self._loss(h, labels, ignore_index)
+
     def hidden(self, input_ids: torch.Tensor) -> torch.Tensor:
         """input_ids [B, T] -> final-norm hidden states [B, T, D]."""
+        return self(input_ids, return_hidden=True)
+
+    def loss(self, input_ids: torch.Tensor, labels: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
+        """Mean next-token cross-entropy over labels != ignore_index (labels already shifted)."""
+        return self(input_ids, labels, ignore_index)
+
+    def _hidden(self, input_ids: torch.Tensor) -> torch.Tensor:
         B, T = input_ids.shape
         if T > self.config.max_seq_len:
             warn_once(log, f"seq>{self.config.max_seq_len}",
@@ -170,13 +194,7 @@ class Llama(nn.Module):
             h = block(h, cos, sin)
         return self.norm(h)
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """input_ids [B, T] -> logits [B, T, V]."""
-        return self.output(self.hidden(input_ids))
-
-    def loss(self, input_ids: torch.Tensor, labels: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
-        """Mean next-token cross-entropy over labels != ignore_index (labels already shifted)."""
-        h = self.hidden(input_ids)  # [B, T, D]
+    def _loss(self, h: torch.Tensor, labels: torch.Tensor, ignore_index: int) -> torch.Tensor:
         if self.config.loss == "fused" and triton_usable(h, "fused_linear_ce"):
             from lang1core.kernels.fused_linear_ce import fused_linear_cross_entropy
 
@@ -206,6 +224,16 @@ class Llama(nn.Module):
             gen = torch.Generator(device="cpu").manual_seed(seed * 1_000_003 + _name_key(name))
             full = torch.empty(p.shape, dtype=torch.float32).normal_(0.0, s, generator=gen)
             _copy_full(p, full)
+
+    def materialize(self, device: str | torch.device, seed: int = 3407) -> "Llama":
+        """Allocate a meta-device model (or one already sharded by FSDP) on `device` and
+        initialise it: `with torch.device("meta"): m = Llama(cfg)`, shard, then
+        `m.materialize("cuda", seed)`. Keeps a tied output projection tied."""
+        self.to_empty(device=device)
+        if self.config.tie_embeddings and self.output.weight is not self.tok_embeddings.weight:
+            self.output.weight = self.tok_embeddings.weight
+        self.init_weights(seed)
+        return self
 
     def num_params(self, exclude_embeddings: bool = False) -> int:
         """Unique parameter count (tied weights counted once); works on the meta device."""

@@ -1,0 +1,147 @@
+"""Evaluate one (model, recipe) run: join its predictions to the ReMedE examples (and the
+synthetic hospital's oracle), score every evaluated split, write one metrics JSON.
+
+Predictions: `predictions/{model}/{recipe}/{task}/{split}.parquet` (example_id, patient_id,
+label, prob_0..prob_{K-1}, qa_ppl) and `run.json`. Examples: `remede/{task}/{split}.parquet`
+(encounter_id, seen_patient and the strata columns). Oracle: `oracle/oracle.parquet` (task,
+encounter_id, probs, label), only for the synthetic source.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+import polars as pl
+
+from lang1core.evaluate.metrics import EvalSettings, score_split
+from lang1core.provenance import provenance
+
+log = logging.getLogger(__name__)
+
+REMEDE_COLUMNS = ("example_id", "encounter_id", "patient_id", "label", "seen_patient", "options")
+
+
+class PredictionError(ValueError):
+    """A prediction file that does not match the contract or its ReMedE examples."""
+
+
+def task_split(path: str | Path) -> tuple[str, str]:
+    """`.../{task}/{split}.parquet` -> (task, split)."""
+    p = Path(path)
+    return p.parent.name, p.stem
+
+
+def prob_columns(df: pl.DataFrame, path) -> int:
+    k = 0
+    while f"prob_{k}" in df.columns:
+        k += 1
+    if k < 2:
+        raise PredictionError(f"{path}: needs columns prob_0..prob_{{K-1}} with K >= 2, found {df.columns}")
+    return k
+
+
+def load_split(pred_path, remede_path, oracle: pl.DataFrame | None, strata: list[str]) -> tuple[pl.DataFrame, int, list | None, dict]:
+    """Predictions joined to their examples (and oracle). Returns (frame, K, options, dropped)."""
+    task, split = task_split(pred_path)
+    pred = pl.read_parquet(pred_path)
+    for col in ("example_id", "label"):
+        if col not in pred.columns:
+            raise PredictionError(f"{pred_path}: missing column {col!r} (has {pred.columns})")
+    k = prob_columns(pred, pred_path)
+    pred = pred.with_columns(pl.col("example_id").cast(pl.String))
+    schema = pl.read_parquet_schema(remede_path)
+    want = [c for c in (*REMEDE_COLUMNS, *strata) if c in schema]
+    ex = pl.read_parquet(remede_path, columns=want).with_columns(pl.col("example_id").cast(pl.String))
+    ex = ex.rename({c: f"remede_{c}" for c in ("label", "patient_id") if c in ex.columns})
+    options = None
+    if "options" in ex.columns and len(ex):
+        options = ex["options"][0].to_list()
+        if len(options) != k and task != "probe":
+            raise PredictionError(f"{pred_path}: {k} probability columns but {remede_path} has "
+                                  f"{len(options)} options {options}")
+    ex = ex.drop("options", strict=False)
+    df = pred.join(ex, on="example_id", how="left", maintain_order="left")
+    unknown = df.filter(pl.col("remede_label").is_null()) if "remede_label" in df.columns else df
+    if len(unknown):
+        raise PredictionError(f"{pred_path}: {len(unknown)} example_id(s) not in {remede_path}, "
+                              f"e.g. {unknown['example_id'].head(3).to_list()}")
+    bad = df.filter(pl.col("label").cast(pl.Int64) != pl.col("remede_label").cast(pl.Int64))
+    if len(bad):
+        raise PredictionError(f"{pred_path}: label differs from {remede_path} for {len(bad)} example(s), "
+                              f"e.g. {bad['example_id'].head(3).to_list()}")
+    if "patient_id" not in df.columns:
+        df = df.rename({"remede_patient_id": "patient_id"})
+    dropped = {"not_predicted": len(ex) - ex.join(pred.select("example_id"), on="example_id", how="semi").height}
+    probs = [pl.col(f"prob_{c}") for c in range(k)]
+    ok = pl.all_horizontal([p.is_not_null() & p.cast(pl.Float64).is_finite() for p in probs])
+    if task == "probe":  # options vary by question: absent options carry null probability
+        ok = pl.col(f"prob_{0}").is_not_null()
+        df = df.with_columns([p.fill_null(0.0) for p in probs])
+    dropped["missing_probability"] = int(df.filter(~ok).height)
+    df = df.filter(ok).with_columns(pl.col("label").cast(pl.Int64))
+    if oracle is not None and "encounter_id" in df.columns:
+        o = oracle.filter(pl.col("task") == task).select(
+            pl.col("encounter_id").cast(pl.String), pl.col("probs").alias("oracle_probs"))
+        if len(o):
+            df = df.with_columns(pl.col("encounter_id").cast(pl.String)).join(
+                o, on="encounter_id", how="left", maintain_order="left")
+    for c, n in dropped.items():
+        if n:
+            log.info("%s/%s: %d row(s) %s", task, split, n, c)
+    return df, k, options, dropped
+
+
+def _clean(obj):
+    """JSON without NaN/inf (-> null), numpy scalars as Python numbers."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def evaluate_run(predictions: list[str], remede: list[str], run_json: str | None, out: str | Path,
+                 settings: EvalSettings, seed: int, config=None, oracle: str | None = None,
+                 model: str | None = None, recipe: str | None = None) -> dict:
+    """Score every prediction file whose split is in `settings.splits`; write `out` (JSON)."""
+    remede_by = {task_split(p): p for p in remede}
+    run = json.loads(Path(run_json).read_text()) if run_json else {}
+    oracle_df = pl.read_parquet(oracle) if oracle else None
+    results, dropped, files = [], {}, {}
+    for path in sorted(predictions, key=lambda p: task_split(p)):
+        if not str(path).endswith(".parquet"):
+            continue
+        task, split = task_split(path)
+        if split not in settings.splits:
+            continue
+        if (task, split) not in remede_by:
+            raise PredictionError(f"{path}: no ReMedE file for task {task!r} split {split!r} among the inputs")
+        df, k, options, drop = load_split(path, remede_by[(task, split)], oracle_df, settings.strata)
+        log.info("scoring %s/%s: %d rows, %d classes", task, split, len(df), k)
+        results.append(score_split(df, k, task, split, settings, seed, options))
+        dropped[f"{task}/{split}"] = drop
+        files[f"predictions/{task}/{split}"] = path
+        files[f"remede/{task}/{split}"] = remede_by[(task, split)]
+    if run_json:
+        files["run_json"] = run_json
+    if oracle:
+        files["oracle"] = oracle
+    prov = provenance(config if config is not None else asdict(settings), seed, **files)
+    prov["run_provenance"] = run.get("provenance")
+    doc = {
+        "model": model or run.get("model"), "recipe": recipe or run.get("recipe"),
+        "run": {k: v for k, v in run.items() if k != "provenance"},
+        "settings": asdict(settings), "provenance": prov, "dropped": dropped, "results": results,
+    }
+    doc = _clean(doc)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    return doc

@@ -1,0 +1,127 @@
+"""The evaluation tables the figures read (R/tables/*.csv), one row per result.
+
+Schemas are fixed (the figures stage draws from them); every table is written with its
+header even when no run produced a row, so a figure can say "not run" instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+log = logging.getLogger(__name__)
+
+F, I, S = pl.Float64, pl.Int64, pl.String
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "runs": {"model": S, "recipe": S, "kind": S, "base": S, "train_task": S, "n_train": I,
+             "pretrain_tokens": I, "finetune_tokens": I},
+    "auroc": {"model": S, "recipe": S, "task": S, "split": S, "subset": S, "n": I, "n_pos": I,
+              "auroc": F, "ci_low": F, "ci_high": F, "ci_method": S, "auroc_micro": F, "ece": F,
+              "oracle_auroc": F, "oracle_share": F, "qa_ppl": F, "accuracy": F},
+    "calibration": {"model": S, "recipe": S, "task": S, "split": S, "bin": I, "lower": F, "upper": F,
+                    "confidence": F, "accuracy": F, "count": I},
+    "strata": {"model": S, "recipe": S, "task": S, "split": S, "attribute": S, "group": S, "n": I,
+               "n_pos": I, "auroc": F, "ci_low": F, "ci_high": F, "status": S, "ci_method": S},
+    "alerts": {"model": S, "recipe": S, "task": S, "split": S, "alert_rate": F, "threshold": F,
+               "flagged": I, "sensitivity": F, "ppv": F},
+    "conditional": {"direction": S, "given": S, "outcome": S, "probability": F, "n": I},
+}
+
+
+def frame(name: str, rows: list[dict]) -> pl.DataFrame:
+    schema = SCHEMAS[name]
+    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema, orient="row")
+
+
+def _int(v):
+    return None if v is None else int(v)
+
+
+def metrics_rows(doc: dict) -> dict[str, list[dict]]:
+    """One metrics JSON -> rows of runs, auroc, calibration, strata and alerts."""
+    key = {"model": doc["model"], "recipe": doc["recipe"]}
+    run = doc.get("run", {})
+    rows: dict[str, list[dict]] = {n: [] for n in ("runs", "auroc", "calibration", "strata", "alerts")}
+    rows["runs"].append({**key, **{c: run.get(c) for c in ("kind", "base", "train_task")},
+                         **{c: _int(run.get(c)) for c in ("n_train", "pretrain_tokens", "finetune_tokens")}})
+    for r in doc["results"]:
+        ts = {**key, "task": r["task"], "split": r["split"]}
+        for subset, m in r["subsets"].items():
+            ppl = m.get("qa_ppl") or {}
+            rows["auroc"].append({**ts, "subset": subset, **{c: m.get(c) for c in (
+                "n", "n_pos", "auroc", "ci_low", "ci_high", "ci_method", "auroc_micro", "ece",
+                "oracle_auroc", "oracle_share", "accuracy")}, "qa_ppl": ppl.get("geomean")})
+            if subset != "all":
+                continue
+            rows["calibration"] += [{**ts, **b} for b in m.get("calibration", [])]
+            rows["strata"] += [{**ts, **s, "ci_method": m.get("ci_method")} for s in m.get("strata", [])]
+            rows["alerts"] += [{**ts, **a} for a in m.get("alerts", [])]
+    return rows
+
+
+def build_tables(metrics_files: list[str | Path], out_dir: str | Path) -> dict[str, Path]:
+    """Merge metrics JSONs into runs/auroc/calibration/strata/alerts CSVs under out_dir."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, list[dict]] = {n: [] for n in ("runs", "auroc", "calibration", "strata", "alerts")}
+    for path in sorted(map(str, metrics_files)):
+        doc = json.loads(Path(path).read_text())
+        for name, rs in metrics_rows(doc).items():
+            rows[name] += rs
+    written = {}
+    for name, rs in rows.items():
+        written[name] = out_dir / f"{name}.csv"
+        frame(name, rs).write_csv(written[name])
+        log.info("%s: %d rows", written[name], len(rs))
+    return written
+
+
+def conditional_table(mortality: list[str | Path], los: list[str | Path], out: str | Path) -> pl.DataFrame:
+    """P(LOS bin | mortality) and P(mortality | LOS bin) over the encounters labelled for both
+    tasks (every split pooled: the relation between outcomes, not a model's performance)."""
+    def load(files, name):
+        files = [f for f in files if pl.read_parquet_schema(f)]
+        if not files:
+            return pl.DataFrame(schema={"encounter_id": S, name: S})
+        df = pl.concat([pl.read_parquet(f, columns=["encounter_id", "label", "options"]) for f in files])
+        df = df.unique("encounter_id", keep="first", maintain_order=True)
+        return df.select(pl.col("encounter_id").cast(S),
+                         pl.col("options").list.get(pl.col("label"), null_on_oob=True).alias(name))
+
+    both = load(mortality, "mortality").join(load(los, "los"), on="encounter_id", how="inner")
+    log.info("conditional table: %d encounters labelled for mortality and LOS", len(both))
+    order = {}
+    for f, name in [(f, "mortality") for f in mortality] + [(f, "los") for f in los]:
+        opts = pl.read_parquet(f, columns=["options"]).head(1)
+        if len(opts) and name not in order:
+            order[name] = opts["options"][0].to_list()
+    rows = []
+    for direction, given, outcome in (("los|mortality", "mortality", "los"), ("mortality|los", "los", "mortality")):
+        for g in order.get(given, []):
+            sub = both.filter(pl.col(given) == g)
+            for o in order.get(outcome, []):
+                hit = sub.filter(pl.col(outcome) == o).height
+                rows.append({"direction": direction, "given": g, "outcome": o,
+                             "probability": hit / len(sub) if len(sub) else None, "n": len(sub)})
+    df = frame("conditional", rows)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    df.write_csv(out)
+    return df
+
+
+def dataset_tables(stats_dir: str | Path, out_dir: str | Path, index: str | Path) -> list[str]:
+    """Copy ReMedE's dataset tables (stats/B*.csv and .md) into tables/ and list them in index."""
+    stats_dir, out_dir = Path(stats_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for src in sorted(stats_dir.glob("B*")):
+        if src.suffix in (".csv", ".md") and src.is_file():
+            shutil.copyfile(src, out_dir / src.name)
+            copied.append(src.name)
+    Path(index).write_text(json.dumps({"source": str(stats_dir.name), "tables": copied}, indent=1) + "\n")
+    log.info("copied %d dataset table file(s) from %s", len(copied), stats_dir)
+    return copied

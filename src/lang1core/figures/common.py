@@ -1,0 +1,170 @@
+"""Shared pieces of the figure functions: options, row selection, dot/bar helpers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+
+from lang1core.figures.style import (Style, ci_yerr, model_color, model_label, order_models,
+                                     order_tasks)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Options:
+    """What a figure shows; mirrors the `figures` config section."""
+
+    style: Style = field(default_factory=Style)
+    split: str = "temporal_2024"  # headline test split (study: temporal test 2024)
+    internal_split: str = "test"  # the internal comparison for the external site
+    periods: tuple[str, ...] = ("test", "temporal", "temporal_2024")  # Fig A2's x axis
+    primary_model: str = "lang1"  # model shown alone in single-model figures (5a, 5b, K8)
+    probe_split: str = "test"  # split the reading-comprehension probe is scored on
+    note: str | None = None  # footer on every figure, e.g. "synthetic data"
+
+
+def rows(df: pl.DataFrame, **eq) -> pl.DataFrame:
+    """Filter by equality; a list value means 'is in'."""
+    for col, val in eq.items():
+        if val is None:
+            continue
+        if isinstance(val, (list, tuple, set)):
+            df = df.filter(pl.col(col).is_in(list(val)))
+        else:
+            df = df.filter(pl.col(col) == val)
+    return df
+
+
+def own_task(df: pl.DataFrame) -> pl.DataFrame:
+    """Rows where a single-task run is evaluated on the task it was trained on."""
+    return df.filter(pl.col("train_task").is_null() | (pl.col("train_task") == pl.col("task")))
+
+
+def task_list(t) -> list[str]:
+    """Tasks of the study present anywhere in auroc.csv (the five when it is empty): every
+    figure gives each of them a panel or slot, so a task without rows reads "not run"."""
+    from lang1core.figures.style import TASK_ORDER
+
+    present = [x for x in t["auroc"]["task"].unique().to_list() if x and x != "probe"]
+    return order_tasks(present) if present else list(TASK_ORDER)
+
+
+def grouped_points(ax, categories, series, get, *, width=0.8, bars=True, labels=None,
+                   colors=None, hatches=None, alphas=None, ylim=(0.4, 1.0), chance=0.5):
+    """Grouped bars (or dots) with CI whiskers: x = categories, one member per series.
+
+    get(category, series) -> (value, low, high) or None. Missing members leave a gap.
+    Returns the legend handles.
+    """
+    n = max(len(series), 1)
+    w = width / n
+    handles = {}
+    for j, s in enumerate(series):
+        xs, vs, lo, hi = [], [], [], []
+        for i, c in enumerate(categories):
+            got = get(c, s)
+            if got is None or got[0] is None or not np.isfinite(got[0]):
+                continue
+            xs.append(i - width / 2 + w * (j + 0.5))
+            vs.append(got[0])
+            lo.append(np.nan if got[1] is None else got[1])
+            hi.append(np.nan if got[2] is None else got[2])
+        color = (colors or {}).get(s, model_color(s))
+        label = (labels or {}).get(s, model_label(s))
+        if not xs:
+            continue
+        err = ci_yerr(vs, lo, hi)
+        if bars:
+            h = ax.bar(xs, np.asarray(vs) - ylim[0], bottom=ylim[0], width=w * 0.9,
+                       color=color, edgecolor="white" if not (hatches or {}).get(s) else color,
+                       linewidth=0.4, hatch=(hatches or {}).get(s),
+                       alpha=(alphas or {}).get(s, 1.0), label=label, zorder=2)
+            if (hatches or {}).get(s):
+                for patch in h:
+                    patch.set_facecolor("white")
+            ax.errorbar(xs, vs, yerr=err, fmt="none", ecolor="#222222", elinewidth=0.6,
+                        capsize=1.2, zorder=3)
+        else:
+            h = ax.errorbar(xs, vs, yerr=err, fmt="o", color=color, ecolor=color,
+                            elinewidth=0.8, capsize=1.2, label=label, zorder=3)
+        handles[s] = h
+    for i, c in enumerate(categories):
+        if all(get(c, s) is None or get(c, s)[0] is None for s in series):
+            ax.text(i, ylim[0] + 0.02 * (ylim[1] - ylim[0]), "not run", ha="center",
+                    va="bottom", rotation=90, color="#777777", style="italic",
+                    fontsize=plt.rcParams["font.size"] - 1)
+    ax.set_xticks(range(len(categories)))
+    ax.set_xlim(-0.6, len(categories) - 0.4)
+    ax.set_ylim(*ylim)
+    if chance is not None and ylim[0] < chance:
+        ax.axhline(chance, color="#888888", lw=0.6, ls="--", zorder=1)
+    ax.grid(axis="x", visible=False)
+    return handles
+
+
+def value_of(df: pl.DataFrame, col: str = "auroc"):
+    """(value, ci_low, ci_high) of the first row, or None."""
+    if df.is_empty():
+        return None
+    r = df.row(0, named=True)
+    if r.get(col) is None:
+        return None
+    return r[col], r.get("ci_low"), r.get("ci_high")
+
+
+def ylim_for(values, floor=0.4, pad=0.03):
+    """AUROC axis range: from floor (or lower if needed) up to just above the largest value."""
+    vals = [v for v in values if v is not None and np.isfinite(v)]
+    if not vals:
+        return (floor, 1.0)
+    lo = min(floor, np.floor((min(vals) - pad) * 20) / 20)
+    hi = min(1.0, np.ceil((max(vals) + pad) * 20) / 20)
+    return (lo, max(hi, lo + 0.1))
+
+
+def legend_below(fig, handles, labels, ncol=None):
+    if not handles:
+        return
+    fig.legend(handles, labels, loc="lower center", ncol=ncol or min(len(handles), 6),
+               bbox_to_anchor=(0.5, -0.01), handlelength=1.4, columnspacing=1.2)
+
+
+def series_in(df: pl.DataFrame) -> list[str]:
+    return order_models(df["series"].drop_nulls().unique().to_list()) if "series" in df.columns \
+        and df.height else []
+
+
+def subplots(n, ncols=None, width=None, height=1.9, sharey=True):
+    ncols = ncols or n
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width or 7.2, height * nrows),
+                             sharey=sharey, squeeze=False)
+    flat = axes.ravel().tolist()
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def data_note(source: str | None, note: str | None = None) -> str | None:
+    """Footer text: the configured note, else 'synthetic data' for the synthetic hospital."""
+    if note:
+        return note
+    return "synthetic data" if source == "synthetic" else None
+
+
+def options_from_config(section: dict | None, source: str | None = None) -> Options:
+    """Options from the workflow's `figures` config section (a plain dict)."""
+    from lang1core.figures.style import style_from_config
+
+    section = dict(section or {})
+    kw = {k: section[k] for k in ("split", "internal_split", "primary_model", "probe_split")
+          if section.get(k) is not None}
+    if section.get("periods"):
+        kw["periods"] = tuple(section["periods"])
+    return Options(style=style_from_config(section), note=data_note(source, section.get("note")),
+                   **kw)

@@ -1,0 +1,159 @@
+"""Read the evaluation tables (`R/tables/*.csv`, schemas in the team contract) for plotting.
+
+Figures read nothing else. A table that is missing or has no rows reads as an empty frame
+(the figure then draws "not run" panels); a table that lacks a contracted column is an error
+that names the file and the column, because silently plotting the wrong thing is worse than
+stopping.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import polars as pl
+
+log = logging.getLogger(__name__)
+
+F = pl.Float64
+I = pl.Int64
+S = pl.Utf8
+
+# Column -> dtype per table (the contract in HELPERS.md, evaluate section).
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "runs": {"model": S, "recipe": S, "kind": S, "base": S, "train_task": S, "n_train": F,
+             "pretrain_tokens": F, "finetune_tokens": F},
+    "auroc": {"model": S, "recipe": S, "task": S, "split": S, "subset": S, "n": F, "n_pos": F,
+              "auroc": F, "ci_low": F, "ci_high": F, "ci_method": S, "auroc_micro": F,
+              "ece": F, "oracle_auroc": F, "oracle_share": F, "qa_ppl": F},
+    "calibration": {"model": S, "recipe": S, "task": S, "split": S, "bin": I, "lower": F,
+                    "upper": F, "confidence": F, "accuracy": F, "count": F},
+    "strata": {"model": S, "recipe": S, "task": S, "split": S, "attribute": S, "group": S,
+               "n": F, "n_pos": F, "auroc": F, "ci_low": F, "ci_high": F, "status": S},
+    "alerts": {"model": S, "recipe": S, "task": S, "split": S, "alert_rate": F,
+               "threshold": F, "flagged": F, "sensitivity": F, "ppv": F},
+    "conditional": {"direction": S, "given": S, "outcome": S, "probability": F, "n": F},
+}
+# Optional extra columns read when present (e.g. a probe's accuracy).
+OPTIONAL: dict[str, dict[str, pl.DataType]] = {"auroc": {"accuracy": F}}
+
+KINDS_FINETUNED = ("finetune", "joint", "scratch")
+
+
+def empty(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMAS[table])
+
+
+def read_table(path: str | Path, table: str | None = None) -> pl.DataFrame:
+    """One contract table, typed. Missing file or no rows -> empty frame with the schema."""
+    path = Path(path)
+    table = table or path.stem
+    if table not in SCHEMAS:
+        raise ValueError(f"{path}: unknown table {table!r}; expected one of {sorted(SCHEMAS)}")
+    if not path.exists() or path.stat().st_size == 0:
+        log.info("%s: missing or empty; panels that need it will say 'not run'", path)
+        return empty(table)
+    df = pl.read_csv(path, infer_schema_length=0, null_values=["", "NA", "null", "None", "nan",
+                                                                "NaN"])
+    missing = [c for c in SCHEMAS[table] if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; the {table} table needs "
+                         f"{list(SCHEMAS[table])}")
+    casts = []
+    for col, dtype in {**SCHEMAS[table], **OPTIONAL.get(table, {})}.items():
+        if col not in df.columns:
+            continue
+        if dtype == S:
+            casts.append(pl.col(col).cast(S))
+        else:
+            casts.append(pl.col(col).cast(F, strict=False).cast(dtype, strict=False))
+    df = df.with_columns(casts)
+    return df
+
+
+_EFFICIENCY = re.compile(r"^(?P<task>[a-z0-9_]+)-n(?P<n>\d+)$")
+_SNAPSHOT = re.compile(r"^(?P<base>.+)-s(?P<i>\d+)$")
+
+
+def infer_runs(df: pl.DataFrame) -> pl.DataFrame:
+    """Run metadata guessed from names when runs.csv is absent (finetune's naming rules)."""
+    rows = []
+    for model, recipe in df.select("model", "recipe").unique().iter_rows():
+        kind, base, task, n = "finetune", model, None, None
+        snap = _SNAPSHOT.match(model)
+        eff = _EFFICIENCY.match(recipe)
+        if model == "tfidf":
+            kind, base, task = "tfidf", None, recipe
+        elif snap:
+            kind, base = "trajectory", snap.group("base")
+        elif recipe in ("zeroshot", "kshot", "joint"):
+            kind = recipe
+        elif model == "scratch":
+            kind, base, task = "scratch", None, recipe
+        elif eff:
+            kind, task, n = "efficiency", eff.group("task"), float(eff.group("n"))
+        else:
+            task = recipe
+        rows.append({"model": model, "recipe": recipe, "kind": kind, "base": base,
+                     "train_task": task, "n_train": n, "pretrain_tokens": None,
+                     "finetune_tokens": None})
+    return pl.DataFrame(rows, schema=SCHEMAS["runs"]) if rows else empty("runs")
+
+
+class Tables:
+    """The tables directory, read lazily and cached; `metrics()` joins AUROC with run info."""
+
+    def __init__(self, directory: str | Path):
+        self.dir = Path(directory)
+        self._cache: dict[str, pl.DataFrame] = {}
+
+    def __getitem__(self, table: str) -> pl.DataFrame:
+        if table not in self._cache:
+            self._cache[table] = read_table(self.dir / f"{table}.csv", table)
+        return self._cache[table]
+
+    def with_runs(self, table: str) -> pl.DataFrame:
+        """`table` joined with runs.csv on (model, recipe); kind etc. inferred if absent.
+
+        Adds `series`: the base model a run belongs to (its colour and legend entry).
+        """
+        key = f"{table}+runs"
+        if key not in self._cache:
+            self._cache[key] = self._with_runs(table)
+        return self._cache[key]
+
+    def _with_runs(self, table: str) -> pl.DataFrame:
+        df = self[table]
+        if df.is_empty():
+            return df.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in
+                                    SCHEMAS["runs"].items() if c not in df.columns]
+                                   + [pl.lit(None, dtype=S).alias("series")])
+        runs = self["runs"]
+        if runs.is_empty():
+            runs = infer_runs(df)
+        runs = runs.unique(subset=["model", "recipe"], keep="first")
+        out = df.join(runs, on=["model", "recipe"], how="left")
+        missing = out.filter(pl.col("kind").is_null()).select("model", "recipe").unique()
+        if missing.height:
+            log.warning("%s: %d (model, recipe) pairs not in runs.csv; kind inferred from "
+                        "names", table, missing.height)
+            guessed = infer_runs(missing)
+            out = out.update(guessed.select("model", "recipe", "kind", "base", "train_task",
+                                             "n_train"), on=["model", "recipe"], how="left")
+        return out.with_columns(
+            pl.when(pl.col("base").is_not_null() & (pl.col("kind") != "tfidf"))
+            .then(pl.col("base")).otherwise(pl.col("model")).alias("series"))
+
+    def metrics(self) -> pl.DataFrame:
+        return self.with_runs("auroc")
+
+
+def dataset_tables(directory: str | Path) -> dict[str, Path]:
+    """`B1..B7` -> the CSV in the tables directory whose name starts with it (B1_*.csv)."""
+    out: dict[str, Path] = {}
+    for p in sorted(Path(directory).glob("B*.csv")):
+        m = re.match(r"^(B\d+)(?:[_\-.].*)?$", p.stem)
+        if m and m.group(1) not in out:
+            out[m.group(1)] = p
+    return out

@@ -1,0 +1,57 @@
+"""Build the ReMedE tasks (DESIGN §4) from a validated export outside the workflow: task
+files per split, the probe, manifest.json, Tables B1-B7 under OUT/stats and lm-eval task
+files under OUT/lm_eval. Options are the study's defaults; the workflow's `remede:` config
+section sets the rest."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "build the ReMedE task files, tables and lm-eval tasks from a validated export"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("validated", help="folder of validated tables (the export stage's R/validated)")
+    p.add_argument("out", help="output folder (R/remede)")
+    p.add_argument("--seed", type=int, default=3407, help="seed of the train/val/test hash")
+    p.add_argument("--held-out-site", default=None, help="site whose examples form the external split")
+    p.add_argument("--tasks", nargs="+", default=None, help="tasks to build (default: all five)")
+    p.add_argument("--los-edges", type=float, nargs="+", default=None,
+                   help="fixed LOS upper bin edges in days, e.g. 2 3 5 (default: train-split quartiles)")
+    p.add_argument("--split-by", choices=["patient", "encounter"], default="patient",
+                   help="unit assigned to train/val/test")
+    p.add_argument("--max-leakage-rate", type=float, default=0.01,
+                   help="largest share of a task's notes that may match its leakage patterns")
+    p.add_argument("--log", default=None, help="also log to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lang1core.logs import setup_logging
+    from lang1core.remede.build import build_remede
+    from lang1core.remede.config import BuildConfig
+    from lang1core.remede.leakage import LeakageError
+    from lang1core.remede.lm_eval_files import write_lm_eval
+    from lang1core.remede.tables import write_tables
+    from lang1core.remede.tasks import TEST_SPLITS
+
+    setup_logging(args.log)
+    d: dict = {"split_by": args.split_by, "leakage": {"max_rate": args.max_leakage_rate}}
+    if args.tasks:
+        d["tasks"] = args.tasks
+    if args.los_edges:
+        d["los"] = {"edges": args.los_edges}
+    cfg = BuildConfig.from_dict(d, seed=args.seed, held_out_site=args.held_out_site)
+    try:
+        manifest = build_remede(args.validated, args.out, cfg)
+    except LeakageError as e:
+        print(f"error: {e}")
+        return 2
+    out = Path(args.out)
+    write_tables(out, manifest, out / "stats")
+    write_lm_eval(out, out / "lm_eval", list(cfg.tasks), list(TEST_SPLITS), probe_splits=list(cfg.probe_splits))
+    for task, info in manifest["tasks"].items():
+        print(f"{task:<12} {info['examples']:>8} examples  " +
+              "  ".join(f"{s}={c['examples']}" for s, c in info["splits"].items()))
+    return 0

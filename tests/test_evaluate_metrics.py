@@ -1,0 +1,241 @@
+"""Calibration, alerts, strata, the run's JSON and the tables, on hand-made and fixture data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from eval_fixtures import build_all, build_remede, build_run
+from sklearn.metrics import roc_auc_score
+
+from lang1core.evaluate.alerts import alert_points
+from lang1core.evaluate.calibration import confidence_and_hit, reliability
+from lang1core.evaluate.metrics import EvalSettings, score_split
+from lang1core.evaluate.run import PredictionError, evaluate_run
+from lang1core.evaluate.tables import SCHEMAS, build_tables, conditional_table, dataset_tables
+
+CONTRACT = {  # HELPERS: the columns figures read, in this order (extra columns may follow)
+    "runs": "model recipe kind base train_task n_train pretrain_tokens finetune_tokens",
+    "auroc": "model recipe task split subset n n_pos auroc ci_low ci_high ci_method auroc_micro ece "
+             "oracle_auroc oracle_share qa_ppl",
+    "calibration": "model recipe task split bin lower upper confidence accuracy count",
+    "strata": "model recipe task split attribute group n n_pos auroc ci_low ci_high status",
+    "alerts": "model recipe task split alert_rate threshold flagged sensitivity ppv",
+    "conditional": "direction given outcome probability n",
+}
+
+
+def test_ece_on_a_hand_made_case():
+    conf = np.array([0.1, 0.1, 0.9, 0.9, 1.0])
+    hit = np.array([0, 1, 1, 1, 1])
+    bins, ece = reliability(conf, hit, n_bins=10)
+    assert len(bins) == 10
+    assert bins[1]["count"] == 2 and bins[1]["confidence"] == pytest.approx(0.1) and bins[1]["accuracy"] == 0.5
+    # 0.9, 0.9 and 1.0 share the last bin (closed at 1)
+    assert bins[9]["count"] == 3 and bins[9]["confidence"] == pytest.approx(2.8 / 3) and bins[9]["accuracy"] == 1
+    assert bins[0]["count"] == 0 and bins[0]["confidence"] is None
+    assert ece == pytest.approx(2 / 5 * 0.4 + 3 / 5 * (1 - 2.8 / 3))
+    assert reliability(np.array([0.3] * 4), np.array([0, 0, 1, 0]), 15)[1] == pytest.approx(0.05)
+
+
+def test_calibration_scores_binary_and_top_label():
+    probs = np.array([[0.8, 0.2], [0.3, 0.7]])
+    conf, hit = confidence_and_hit(probs, np.array([1, 1]))
+    np.testing.assert_allclose(conf, [0.2, 0.7])  # binary: positive-class risk
+    np.testing.assert_array_equal(hit, [1, 1])
+    probs = np.array([[0.6, 0.3, 0.1], [0.2, 0.3, 0.5]])
+    conf, hit = confidence_and_hit(probs, np.array([0, 1]))
+    np.testing.assert_allclose(conf, [0.6, 0.5])  # multi-class: top label
+    np.testing.assert_array_equal(hit, [1, 0])
+
+
+def test_alert_points_by_hand():
+    scores = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    labels = np.array([1, 0, 1, 0, 0, 1, 0, 0, 0, 0])
+    rows = alert_points(scores, labels, [0.1, 0.2, 0.5])
+    assert [r["flagged"] for r in rows] == [1, 2, 5]
+    assert rows[0]["threshold"] == 0.95 and rows[0]["ppv"] == 1 and rows[0]["sensitivity"] == pytest.approx(1 / 3)
+    assert rows[1]["ppv"] == 0.5
+    assert rows[2]["sensitivity"] == pytest.approx(2 / 3) and rows[2]["ppv"] == pytest.approx(2 / 5)
+    # ties at the threshold are all flagged, as a deployed threshold would
+    tied = alert_points(np.array([0.9, 0.5, 0.5, 0.5, 0.1]), np.array([1, 1, 0, 0, 0]), [0.4])[0]
+    assert tied["threshold"] == 0.5 and tied["flagged"] == 4 and tied["sensitivity"] == 1 and tied["ppv"] == 0.5
+
+
+def hand_frame():
+    rng = np.random.default_rng(0)
+    n = 200
+    label = (rng.random(n) < 0.3).astype(int)
+    child = np.arange(n) < 20
+    label[child] = 0  # the child stratum holds one class
+    p1 = np.clip(rng.random(n) * 0.6 + 0.3 * label, 0, 1)
+    return pl.DataFrame({
+        "example_id": [str(i) for i in range(n)], "patient_id": [f"p{i // 2}" for i in range(n)],
+        "label": label, "prob_0": 1 - p1, "prob_1": p1, "qa_ppl": np.full(n, 2.0),
+        "seen_patient": np.arange(n) % 3 == 0, "child": child,
+        "sex": np.where(np.arange(n) % 2 == 0, "female", "male"), "region": [None] * 10 + ["north"] * (n - 10),
+    })
+
+
+def test_single_class_stratum_is_reported_not_dropped():
+    df = hand_frame()
+    out = score_split(df, 2, "mortality", "test", EvalSettings(n_bootstrap=50, strata=["child", "sex", "region", "race"]), 1)
+    strata = out["subsets"]["all"]["strata"]
+    child = {r["group"]: r for r in strata if r["attribute"] == "child"}
+    assert child["child"]["status"] == "single_class" and child["child"]["auroc"] is None
+    assert child["child"]["n"] == 20 and child["child"]["n_pos"] == 0
+    assert child["adult"]["status"] == "ok" and child["adult"]["ci_low"] is not None
+    region = {r["group"]: r["n"] for r in strata if r["attribute"] == "region"}
+    assert region == {"missing": 10, "north": 190}  # nulls are a group, counted
+    assert [r["status"] for r in strata if r["attribute"] == "race"] == ["empty"]  # column absent
+    sexes = {r["group"]: r for r in strata if r["attribute"] == "sex"}
+    mask = (df["sex"] == "female").to_numpy()
+    assert sexes["female"]["auroc"] == pytest.approx(roc_auc_score(df["label"].to_numpy()[mask], df["prob_1"].to_numpy()[mask]))
+
+
+def test_subsets_all_and_unseen():
+    df = hand_frame()
+    out = score_split(df, 2, "mortality", "test", EvalSettings(n_bootstrap=20, strata=[]), 1)
+    unseen = df.filter(~pl.col("seen_patient"))
+    assert out["subsets"]["all"]["n"] == 200 and out["subsets"]["unseen"]["n"] == len(unseen)
+    assert out["subsets"]["unseen"]["auroc"] == pytest.approx(roc_auc_score(unseen["label"], unseen["prob_1"]))
+    assert out["subsets"]["all"]["qa_ppl"]["geomean"] == pytest.approx(2.0)
+    assert out["subsets"]["all"]["ci_method"] == "patient"
+    assert len(out["subsets"]["all"]["calibration"]) == 15
+
+
+@pytest.fixture
+def fixture_run(tmp_path):
+    built = build_all(tmp_path, runs=[("lang1", "zeroshot")], n=90)
+    preds = [str(p) for p in built["runs"][("lang1", "zeroshot")]]
+    remede = [str(p) for p in (tmp_path / "remede").glob("*/*.parquet")]
+    return tmp_path, built, preds, remede
+
+
+def run_eval(root, preds, remede, out="m.json", oracle=True, **kw):
+    settings = EvalSettings(n_bootstrap=kw.pop("n_bootstrap", 30), **kw)
+    return evaluate_run(preds, remede, str(root / "predictions/lang1/zeroshot/run.json"), root / out,
+                        settings, 3407, config={"seed": 3407},
+                        oracle=str(root / "oracle/oracle.parquet") if oracle else None)
+
+
+def test_run_json_covers_every_test_split_with_provenance(fixture_run):
+    root, built, preds, remede = fixture_run
+    doc = run_eval(root, preds, remede)
+    got = {(r["task"], r["split"]) for r in doc["results"]}
+    assert got == {(t, s) for t in ("readmission", "mortality", "los", "cci", "denial")
+                   for s in ("test", "temporal", "temporal_2024", "external")}
+    prov = doc["provenance"]
+    assert {"config_hash", "code_version", "seed", "files", "run_provenance"} <= set(prov)
+    assert prov["seed"] == 3407 and "oracle" in prov["files"] and "run_json" in prov["files"]
+    assert "predictions/readmission/test" in prov["files"] and "remede/readmission/test" in prov["files"]
+    assert doc["run"]["kind"] == "zeroshot" and doc["model"] == "lang1"
+    r = next(r for r in doc["results"] if r["task"] == "los" and r["split"] == "test")["subsets"]["all"]
+    assert r["auroc_micro"] is not None and r["n_pos"] is None and r["alerts"] == []
+    assert r["oracle_share"] == pytest.approx(r["auroc"] / r["oracle_auroc"])
+    # the JSON on disk is strict JSON and identical when run again
+    text = (root / "m.json").read_text()
+    json.loads(text)
+    run_eval(root, preds, remede, out="m2.json")
+    assert (root / "m2.json").read_text() == text
+
+
+def test_no_oracle_leaves_oracle_columns_null(fixture_run):
+    root, _, preds, remede = fixture_run
+    doc = run_eval(root, preds, remede, oracle=False, splits=["test"])
+    assert all(r["subsets"]["all"]["oracle_auroc"] is None for r in doc["results"])
+    assert {r["split"] for r in doc["results"]} == {"test"}
+
+
+def test_bad_predictions_fail_naming_the_file(fixture_run):
+    root, _, preds, remede = fixture_run
+    path = next(p for p in preds if p.endswith("mortality/test.parquet"))
+    df = pl.read_parquet(path)
+    df.with_columns(label=1 - pl.col("label")).write_parquet(path)
+    with pytest.raises(PredictionError, match="mortality/test.parquet.*label differs"):
+        run_eval(root, preds, remede)
+    df.with_columns(example_id=pl.lit("nope")).write_parquet(path)
+    with pytest.raises(PredictionError, match="not in"):
+        run_eval(root, preds, remede)
+
+
+def test_rows_without_probabilities_are_dropped_and_counted(fixture_run):
+    root, _, preds, remede = fixture_run
+    path = next(p for p in preds if p.endswith("readmission/test.parquet"))
+    df = pl.read_parquet(path)
+    df.with_columns(prob_1=pl.when(pl.int_range(pl.len()) < 3).then(None).otherwise(pl.col("prob_1"))).write_parquet(path)
+    doc = run_eval(root, preds, remede)
+    assert doc["dropped"]["readmission/test"]["missing_probability"] == 3
+    r = next(r for r in doc["results"] if r["task"] == "readmission" and r["split"] == "test")
+    assert r["subsets"]["all"]["n"] == len(df) - 3
+
+
+def test_tables_follow_the_contract(tmp_path):
+    built = build_all(tmp_path, runs=[("lang1", "zeroshot"), ("generalist", "readmission")], n=60)
+    remede = [str(p) for p in (tmp_path / "remede").glob("*/*.parquet")]
+    metrics = []
+    for (model, recipe), preds in built["runs"].items():
+        out = tmp_path / "metrics" / model / f"{recipe}.json"
+        evaluate_run([str(p) for p in preds], remede, str(tmp_path / "predictions" / model / recipe / "run.json"),
+                     out, EvalSettings(n_bootstrap=20), 1, config={}, oracle=str(built["oracle"]))
+        metrics.append(out)
+    written = build_tables(metrics, tmp_path / "tables")
+    for name, path in written.items():
+        df = pl.read_csv(path)
+        assert df.columns[: len(CONTRACT[name].split())] == CONTRACT[name].split(), name
+    auroc = pl.read_csv(written["auroc"])
+    assert auroc.height == 2 * 5 * 4 * 2  # runs x tasks x test splits x subsets
+    assert set(auroc["subset"]) == {"all", "unseen"}
+    strata = pl.read_csv(written["strata"])
+    assert set(strata["attribute"]) == {"age_band", "sex", "race", "ethnicity", "region", "child"}
+    assert set(pl.read_csv(written["runs"])["model"]) == {"lang1", "generalist"}
+    # no runs yet: headers only, so figures can say "not run"
+    empty = build_tables([], tmp_path / "empty")
+    assert pl.read_csv(empty["auroc"]).columns == list(SCHEMAS["auroc"])
+
+
+def test_conditional_probabilities_by_hand(tmp_path):
+    opts_m, opts_l = ["no", "yes"], ["short", "long"]
+    for task, labels, opts in (("mortality", [0, 0, 1, 1, 0], opts_m), ("los", [0, 1, 1, 1, 0], opts_l)):
+        path = tmp_path / task / "test.parquet"
+        path.parent.mkdir(parents=True)
+        pl.DataFrame({"encounter_id": [f"e{i}" for i in range(5)], "label": labels, "options": [opts] * 5}
+                     ).write_parquet(path)
+    df = conditional_table([tmp_path / "mortality/test.parquet"], [tmp_path / "los/test.parquet"], tmp_path / "c.csv")
+    assert df.columns == CONTRACT["conditional"].split()
+    get = {(r["direction"], r["given"], r["outcome"]): (r["probability"], r["n"]) for r in df.to_dicts()}
+    assert get[("los|mortality", "no", "long")] == (pytest.approx(1 / 3), 3)
+    assert get[("los|mortality", "yes", "long")] == (1.0, 2)
+    assert get[("mortality|los", "long", "yes")] == (pytest.approx(2 / 3), 3)
+    assert get[("mortality|los", "short", "yes")] == (0.0, 2)
+
+
+def test_dataset_tables_are_copied_and_listed(tmp_path):
+    build_remede(tmp_path, n=10, tasks=("mortality",), splits=("test",))
+    names = dataset_tables(tmp_path / "remede/stats", tmp_path / "tables", tmp_path / "tables/datasets.json")
+    assert names == ["B1_counts.csv", "B1_counts.md"]
+    assert (tmp_path / "tables/B1_counts.csv").exists()
+    assert json.loads((tmp_path / "tables/datasets.json").read_text())["tables"] == names
+
+
+def test_fixture_builder_writes_the_prediction_contract(tmp_path):
+    frames = build_remede(tmp_path, n=30, tasks=("cci",), splits=("test",))
+    (path,) = build_run(tmp_path, frames, "m", "zeroshot", tasks=["cci"], splits=["test"])
+    df = pl.read_parquet(path)
+    assert df.columns == ["example_id", "patient_id", "label", "prob_0", "prob_1", "prob_2", "prob_3", "prob_4", "qa_ppl"]
+    np.testing.assert_allclose(df.select(pl.sum_horizontal(pl.selectors.starts_with("prob_"))).to_series(), 1.0)
+
+
+def test_cli_scores_a_run_folder(tmp_path):
+    from lang1core.cli import main
+
+    build_all(tmp_path, runs=[("lang1", "zeroshot")], n=40)
+    rc = main(["evaluate", str(tmp_path / "predictions/lang1/zeroshot"), "--remede", str(tmp_path / "remede"),
+               "--oracle", str(tmp_path / "oracle/oracle.parquet"), "--out", str(tmp_path / "m.json"),
+               "--tables", str(tmp_path / "t"), "--n-bootstrap", "10", "--splits", "test"])
+    assert rc == 0
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert doc["model"] == "lang1" and doc["recipe"] == "zeroshot" and len(doc["results"]) == 5
+    assert pl.read_csv(tmp_path / "t/auroc.csv").height == 10
