@@ -8,7 +8,7 @@ Files written under the results root:
   remede/{task}/{split}.parquet   example_id, patient_id, encounter_id, site, note_date, text,
                                   label, options, question, seen_patient, age, age_band, child,
                                   sex, race, ethnicity, region
-  remede/stats/B1_counts.csv(.md), remede/manifest.json
+  remede/stats/B{1..7}_*.csv(.md), remede/manifest.json
   predictions/{model}/{recipe}/{task}/{split}.parquet  example_id, patient_id, label,
                                   prob_0..prob_{K-1}, qa_ppl
   predictions/{model}/{recipe}/run.json
@@ -32,6 +32,8 @@ SPLITS = ("train", "val", "test", "temporal", "temporal_2024", "external")
 CLASS_P = {"readmission": [0.85, 0.15], "mortality": [0.9, 0.1], "los": [0.45, 0.15, 0.16, 0.24],
            "cci": [0.6, 0.25, 0.1, 0.04, 0.01], "denial": [0.85, 0.15]}
 AGE_BANDS = ("0-17", "18-44", "45-64", "65-79", "80+")
+DATASET_TABLES = ("B1_counts", "B2_demographics", "B3_readmission", "B4_mortality", "B5_los", "B6_cci",
+                  "B7_denial")
 
 
 def remede_frame(task: str, split: str, n: int, seed: int = 0, n_patients: int | None = None) -> pl.DataFrame:
@@ -97,8 +99,9 @@ def build_remede(root: Path, n: int = 120, seed: int = 0, tasks=tuple(TASKS), sp
     stats = root / "remede" / "stats"
     stats.mkdir(parents=True, exist_ok=True)
     counts = pl.DataFrame([{"task": t, "split": s, "n": len(f)} for (t, s), f in frames.items()])
-    counts.write_csv(stats / "B1_counts.csv")
-    (stats / "B1_counts.md").write_text("| task | split | n |\n|---|---|---|\n")
+    for name in DATASET_TABLES:  # remede.smk's REMEDE_TABLES; contents are placeholders
+        counts.write_csv(stats / f"{name}.csv")
+        (stats / f"{name}.md").write_text("| task | split | n |\n|---|---|---|\n")
     (root / "remede" / "manifest.json").write_text(json.dumps(
         {t: {"options": list(TASKS[t].options)} for t in tasks}, indent=1))
     return frames

@@ -14,7 +14,7 @@ from lang1core.evaluate.alerts import alert_points
 from lang1core.evaluate.calibration import confidence_and_hit, reliability
 from lang1core.evaluate.metrics import EvalSettings, score_split
 from lang1core.evaluate.run import PredictionError, evaluate_run
-from lang1core.evaluate.tables import SCHEMAS, build_tables, conditional_table, dataset_tables
+from lang1core.evaluate.tables import SCHEMAS, build_tables, conditional_table, write_tables
 
 CONTRACT = {  # HELPERS: the columns figures read, in this order (extra columns may follow)
     "runs": "model recipe kind base train_task n_train pretrain_tokens finetune_tokens",
@@ -212,12 +212,14 @@ def test_conditional_probabilities_by_hand(tmp_path):
     assert get[("mortality|los", "short", "yes")] == (0.0, 2)
 
 
-def test_dataset_tables_are_copied_and_listed(tmp_path):
+def test_write_tables_copies_dataset_tables_and_always_writes_conditional(tmp_path):
     build_remede(tmp_path, n=10, tasks=("mortality",), splits=("test",))
-    names = dataset_tables(tmp_path / "remede/stats", tmp_path / "tables", tmp_path / "tables/datasets.json")
-    assert names == ["B1_counts.csv", "B1_counts.md"]
-    assert (tmp_path / "tables/B1_counts.csv").exists()
-    assert json.loads((tmp_path / "tables/datasets.json").read_text())["tables"] == names
+    stats = sorted((tmp_path / "remede/stats").glob("B*"))
+    written = write_tables([], tmp_path / "tables", dataset_files=stats)
+    assert (tmp_path / "tables/B1_counts.csv").read_bytes() == (tmp_path / "remede/stats/B1_counts.csv").read_bytes()
+    assert (tmp_path / "tables/B7_denial.md").exists() and len(list((tmp_path / "tables").glob("B*"))) == 14
+    # without ReMedE's mortality and LOS files the figure still finds its table (headers only)
+    assert pl.read_csv(written["conditional"]).columns == CONTRACT["conditional"].split()
 
 
 def test_fixture_builder_writes_the_prediction_contract(tmp_path):
@@ -239,3 +241,24 @@ def test_cli_scores_a_run_folder(tmp_path):
     doc = json.loads((tmp_path / "m.json").read_text())
     assert doc["model"] == "lang1" and doc["recipe"] == "zeroshot" and len(doc["results"]) == 5
     assert pl.read_csv(tmp_path / "t/auroc.csv").height == 10
+
+
+def test_probe_rows_with_fewer_options_keep_null_probabilities_as_zero(tmp_path):
+    # probe questions have different option counts; absent options carry null probability
+    ex = pl.DataFrame({"example_id": ["a", "b", "c", "d"], "patient_id": ["p1", "p2", "p3", "p4"],
+                       "encounter_id": ["e1", "e2", "e3", "e4"], "label": [0, 1, 2, 1],
+                       "options": [["x", "y", "z"], ["x", "y"], ["x", "y", "z"], ["x", "y"]],
+                       "seen_patient": [False] * 4})
+    pred = pl.DataFrame({"example_id": ["a", "b", "c", "d"], "patient_id": ["p1", "p2", "p3", "p4"],
+                         "label": [0, 1, 2, 1], "prob_0": [0.7, 0.2, 0.1, 0.6], "prob_1": [0.2, 0.8, 0.2, 0.4],
+                         "prob_2": [0.1, None, 0.7, None], "qa_ppl": [None] * 4},
+                        schema_overrides={"qa_ppl": pl.Float64})
+    for name, df in (("remede", ex), ("pred", pred)):
+        (tmp_path / name / "probe").mkdir(parents=True)
+        df.write_parquet(tmp_path / name / "probe" / "test.parquet")
+    doc = evaluate_run([str(tmp_path / "pred/probe/test.parquet")], [str(tmp_path / "remede/probe/test.parquet")],
+                       None, tmp_path / "m.json", EvalSettings(n_bootstrap=10, strata=[]), 1, config={},
+                       model="m", recipe="zeroshot")
+    r = doc["results"][0]["subsets"]["all"]
+    assert r["n"] == 4 and r["accuracy"] == 0.75 and r["qa_ppl"] is None
+    assert doc["dropped"]["probe/test"]["missing_probability"] == 0

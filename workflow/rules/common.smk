@@ -78,3 +78,40 @@ def mimic3_files(wildcards):
                 if p.is_file()
             ]
     return found
+
+
+# --- evaluate: a run's inputs (EVAL, EVAL_RUN_KEYS are set in evaluate.smk) ---
+
+
+def eval_prediction_files(wildcards):
+    """The run's prediction files of the evaluated splits (predictions/{model}/{recipe}/{task}/{split}.parquet)."""
+    run = EVAL_RUN_KEYS.get((wildcards.model, wildcards.recipe))
+    if run is None:
+        raise WorkflowError(
+            f"metrics/{wildcards.model}/{wildcards.recipe}.json: no such run in PREDICTION_RUNS "
+            f"(known: {sorted(EVAL_RUN_KEYS)})"
+        )
+    lister = globals().get("prediction_files")
+    if lister is not None:
+        files = [str(f) for f in lister(wildcards.model, wildcards.recipe)]
+    else:
+        files = [
+            res("predictions", run["model"], run["recipe"], t, f"{s}.parquet")
+            for t in run["tasks"]
+            for s in run["splits"]
+        ]
+    return [
+        f for f in files if f.endswith(".parquet") and Path(f).stem in EVAL["splits"]
+    ]
+
+
+def eval_inputs(wildcards):
+    preds = eval_prediction_files(wildcards)
+    inputs = {
+        "predictions": preds,
+        "remede": [res("remede", Path(f).parent.name, Path(f).name) for f in preds],
+        "run": res("predictions", wildcards.model, wildcards.recipe, "run.json"),
+    }
+    if config["source"] == "synthetic":
+        inputs["oracle"] = res("oracle", "oracle.parquet")
+    return inputs

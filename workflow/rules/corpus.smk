@@ -22,12 +22,12 @@ rule corpus_extract:
         notes=res("corpus", "notes.parquet"),
         rejected=res("corpus", "rejected.parquet"),
         stats=res("corpus", "extract_stats.json"),
-    conda:
-        ENV
     log:
         res("logs", "corpus", "extract.log"),
     benchmark:
         res("benchmarks", "corpus", "extract.tsv")
+    conda:
+        ENV
     script:
         "../scripts/corpus_extract.py"
 
@@ -39,12 +39,12 @@ rule corpus_clean:
         clean=res("corpus", "clean.parquet"),
         dropped=res("corpus", "dropped.parquet"),
         stats=res("corpus", "clean_stats.json"),
-    conda:
-        ENV
     log:
         res("logs", "corpus", "clean.log"),
     benchmark:
         res("benchmarks", "corpus", "clean.tsv")
+    conda:
+        ENV
     params:
         min_words=CORPUS["min_words"],
         placeholders=CORPUS["placeholders"],
@@ -59,12 +59,12 @@ rule corpus_general:
     output:
         general=res("corpus", "general.parquet"),
         stats=res("corpus", "general_stats.json"),
-    conda:
-        ENV
     log:
         res("logs", "corpus", "general.log"),
     benchmark:
         res("benchmarks", "corpus", "general.tsv")
+    conda:
+        ENV
     params:
         sources=CORPUS["general"]["sources"],
         min_words=CORPUS["min_words"],
@@ -81,12 +81,12 @@ rule corpus_mix:
         train=res("corpus", "pretrain", "{mix}", "train.parquet"),
         val=res("corpus", "pretrain", "{mix}", "val.parquet"),
         stats=res("corpus", "pretrain", "{mix}", "mix_stats.json"),
-    conda:
-        ENV
     log:
         res("logs", "corpus", "mix_{mix}.log"),
     benchmark:
         res("benchmarks", "corpus", "mix_{mix}.tsv")
+    conda:
+        ENV
     params:
         weights=lambda wildcards: CORPUS["mixes"][wildcards.mix],
         cutoff=CORPUS["cutoff"],
@@ -106,12 +106,12 @@ rule corpus_stats:
     output:
         table=res("corpus", "stats", "corpus_stats.csv"),
         markdown=res("corpus", "stats", "corpus_stats.md"),
-    conda:
-        ENV
     log:
         res("logs", "corpus", "stats.log"),
     benchmark:
         res("benchmarks", "corpus", "stats.tsv")
+    conda:
+        ENV
     threads: config["tokenizer"]["threads"]
     script:
         "../scripts/corpus_stats.py"

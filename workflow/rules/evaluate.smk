@@ -3,52 +3,38 @@
 # the workflow there are none, and `tables` writes empty tables (headers only) that the
 # figures draw as "not run".
 
-from snakemake.exceptions import WorkflowError
-
 from lang1core.remede.tasks import SPLITS as EVAL_SPLITS_ALL
 
 EVAL = config["evaluate"]
 EVAL_RUNS = globals().get("PREDICTION_RUNS", [])
 EVAL_RUN_KEYS = {(r["model"], r["recipe"]): r for r in EVAL_RUNS}
 REMEDE_MANIFEST = res("remede", "manifest.json")
-# ReMedE's files are produced by its rules, or (a site's own run, a test) already on disk.
+# ReMedE's files come from its rules, or (a site's own run, a test) are already on disk.
 REMEDE_READY = Path(REMEDE_MANIFEST).exists() or any(
     str(out) == REMEDE_MANIFEST for r in workflow.rules for out in r.output
 )
-
-
-def eval_prediction_files(wildcards):
-    """The run's prediction files of the evaluated splits (predictions/{model}/{recipe}/{task}/{split}.parquet)."""
-    run = EVAL_RUN_KEYS.get((wildcards.model, wildcards.recipe))
-    if run is None:
-        raise WorkflowError(
-            f"metrics/{wildcards.model}/{wildcards.recipe}.json: no such run in PREDICTION_RUNS "
-            f"(known: {sorted(EVAL_RUN_KEYS)})"
-        )
-    lister = globals().get("prediction_files")
-    if lister is not None:
-        files = [str(f) for f in lister(wildcards.model, wildcards.recipe)]
-    else:
-        files = [
-            res("predictions", run["model"], run["recipe"], t, f"{s}.parquet")
-            for t in run["tasks"]
-            for s in run["splits"]
-        ]
-    return [
-        f for f in files if f.endswith(".parquet") and Path(f).stem in EVAL["splits"]
-    ]
-
-
-def eval_inputs(wildcards):
-    preds = eval_prediction_files(wildcards)
-    inputs = {
-        "predictions": preds,
-        "remede": [res("remede", Path(f).parent.name, Path(f).name) for f in preds],
-        "run": res("predictions", wildcards.model, wildcards.recipe, "run.json"),
-    }
-    if config["source"] == "synthetic":
-        inputs["oracle"] = res("oracle", "oracle.parquet")
-    return inputs
+# Fig F6 needs the mortality and LOS labels of the same encounters (every split).
+EVAL_CONDITIONAL_INPUTS = {
+    task: (
+        [res("remede", task, f"{s}.parquet") for s in EVAL_SPLITS_ALL]
+        if REMEDE_READY
+        and {"mortality", "los"}
+        <= set(config.get("remede", {}).get("tasks", ["mortality", "los"]))
+        else []
+    )
+    for task in ("mortality", "los")
+}
+# Dataset tables B1-B7: the names remede.smk declares, else whatever a finished run left.
+if not REMEDE_READY:
+    EVAL_DATASET_FILES = []
+elif "REMEDE_TABLES" in globals():
+    EVAL_DATASET_FILES = [f"{t}.{ext}" for t in REMEDE_TABLES for ext in ("csv", "md")]
+else:
+    EVAL_DATASET_FILES = sorted(
+        p.name
+        for p in Path(res("remede", "stats")).glob("B*")
+        if p.suffix in (".csv", ".md")
+    )
 
 
 rule evaluate:
@@ -56,8 +42,6 @@ rule evaluate:
         unpack(eval_inputs),
     output:
         metrics=res("metrics", "{model}", "{recipe}.json"),
-    conda:
-        ENV
     log:
         res("logs", "evaluate", "{model}", "{recipe}.log"),
     benchmark:
@@ -65,10 +49,11 @@ rule evaluate:
     wildcard_constraints:
         model="[^/]+",
         recipe="[^/]+",
+    conda:
+        ENV
     params:
         evaluate=EVAL,
         seed=config["seed"],
-        config=config,
     script:
         "../scripts/evaluate_run.py"
 
@@ -76,49 +61,23 @@ rule evaluate:
 rule tables:
     input:
         metrics=[res("metrics", m, f"{r}.json") for (m, r) in sorted(EVAL_RUN_KEYS)],
+        mortality=EVAL_CONDITIONAL_INPUTS["mortality"],
+        los=EVAL_CONDITIONAL_INPUTS["los"],
+        datasets=[res("remede", "stats", f) for f in EVAL_DATASET_FILES],
     output:
         runs=res("tables", "runs.csv"),
         auroc=res("tables", "auroc.csv"),
         calibration=res("tables", "calibration.csv"),
         strata=res("tables", "strata.csv"),
         alerts=res("tables", "alerts.csv"),
-    conda:
-        ENV
+        conditional=res("tables", "conditional.csv"),
+        datasets=[res("tables", f) for f in EVAL_DATASET_FILES],
     log:
         res("logs", "evaluate", "tables.log"),
+    conda:
+        ENV
     script:
         "../scripts/evaluate_tables.py"
 
 
 TARGETS += [res("tables", "auroc.csv")]
-
-if REMEDE_READY:
-
-    rule conditional_table:
-        input:
-            mortality=expand(
-                res("remede", "mortality", "{split}.parquet"), split=EVAL_SPLITS_ALL
-            ),
-            los=expand(res("remede", "los", "{split}.parquet"), split=EVAL_SPLITS_ALL),
-        output:
-            table=res("tables", "conditional.csv"),
-        conda:
-            ENV
-        log:
-            res("logs", "evaluate", "conditional_table.log"),
-        script:
-            "../scripts/evaluate_conditional.py"
-
-    rule dataset_tables:
-        input:
-            manifest=REMEDE_MANIFEST,
-        output:
-            index=res("tables", "datasets.json"),
-        conda:
-            ENV
-        log:
-            res("logs", "evaluate", "dataset_tables.log"),
-        script:
-            "../scripts/evaluate_datasets.py"
-
-    TARGETS += [res("tables", "conditional.csv"), res("tables", "datasets.json")]

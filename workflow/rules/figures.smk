@@ -5,7 +5,6 @@
 # collects every figure with its caption (workflow/report/).
 
 from lang1core.figures.registry import DATASET_TABLES, FIGURES
-from lang1core.provenance import config_hash
 
 
 report: "../report/workflow.rst"
@@ -58,18 +57,17 @@ for _name, (_tables, _category, _title) in [
                 res("figures", f"{_name}.{ext}") for ext in FIG_FORMATS if ext != "png"
             ]
             + ([res("figures", f"{_name}.md")] if _name in DATASET_TABLES else []),
-        conda:
-            ENV
         log:
             res("logs", "figures", f"{_name}.log"),
+        conda:
+            ENV
         params:
             name=_name,
-            tables_dir=res("tables"),
+            tables_dir=lambda wildcards: res("tables"),
             figures=config["figures"],
             source=config["source"],
             data=FIG_DATA,
             split=config["figures"].get("split", "temporal_2024"),
-            config_hash=config_hash(config),
         script:
             "../scripts/figures_render.py"
 

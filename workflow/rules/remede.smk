@@ -35,8 +35,6 @@ rule remede_tasks:
             res("remede", "probe", "{split}.parquet"), split=REMEDE_PROBE_SPLITS
         ),
         manifest=res("remede", "manifest.json"),
-    conda:
-        ENV
     log:
         res("logs", "remede", "remede_tasks.log"),
     benchmark:
@@ -58,8 +56,6 @@ rule remede_tables:
     output:
         csv=expand(res("remede", "stats", "{table}.csv"), table=REMEDE_TABLES),
         md=expand(res("remede", "stats", "{table}.md"), table=REMEDE_TABLES),
-    conda:
-        ENV
     log:
         res("logs", "remede", "remede_tables.log"),
     conda:
@@ -83,8 +79,6 @@ rule remede_lm_eval:
             res("remede", "lm_eval", "remede_probe_{split}.yaml"),
             split=REMEDE_PROBE_SPLITS,
         ),
-    conda:
-        ENV
     log:
         res("logs", "remede", "remede_lm_eval.log"),
     conda:

@@ -15,12 +15,12 @@ rule tokenizer:
     output:
         model=res("tokenizer", "spm.model"),
         info=res("tokenizer", "tokenizer.json"),
-    conda:
-        ENV
     log:
         res("logs", "tokenizer", "train.log"),
     benchmark:
         res("benchmarks", "tokenizer", "train.tsv")
+    conda:
+        ENV
     threads: TOKENIZER["threads"]
     params:
         existing=TOKENIZER["model"],
@@ -42,12 +42,12 @@ rule shards:
         train=directory(res("shards", "{mix}", "train")),
         val=directory(res("shards", "{mix}", "val")),
         index=res("shards", "{mix}", "index.json"),
-    conda:
-        ENV
     log:
         res("logs", "shards", "{mix}.log"),
     benchmark:
         res("benchmarks", "shards", "{mix}.tsv")
+    conda:
+        ENV
     threads: TOKENIZER["threads"]
     params:
         weights=lambda wildcards: config["corpus"]["mixes"][wildcards.mix],

@@ -13,7 +13,7 @@ evaluate_run(
     out=sm.output.metrics,
     settings=EvalSettings(**sm.params.evaluate),
     seed=sm.params.seed,
-    config=sm.params.config,
+    config=sm.config,  # whole config for provenance; not a param, so unrelated keys rerun nothing
     oracle=sm.input.get("oracle"),
     model=sm.wildcards.model,
     recipe=sm.wildcards.recipe,

@@ -1,10 +1,17 @@
-"""Rule tables: merge every metrics JSON into tables/{runs,auroc,calibration,strata,alerts}.csv."""
+"""Rule tables: every metrics JSON -> tables/{runs,auroc,calibration,strata,alerts}.csv, plus
+conditional.csv (Fig F6) and ReMedE's dataset tables B*.csv."""
 
 from pathlib import Path
 
-from lang1core.evaluate.tables import build_tables
+from lang1core.evaluate.tables import write_tables
 from lang1core.logs import setup_logging
 
 sm = snakemake  # noqa: F821
 setup_logging(sm.log[0])
-build_tables(list(sm.input.metrics), Path(sm.output.auroc).parent)
+write_tables(
+    list(sm.input.metrics),
+    Path(sm.output.auroc).parent,
+    mortality=list(sm.input.mortality),
+    los=list(sm.input.los),
+    dataset_files=list(sm.input.datasets),
+)

@@ -54,10 +54,18 @@ def prob_matrix(df: pl.DataFrame, k: int) -> np.ndarray:
     return df.select([pl.col(f"prob_{c}").cast(pl.Float64) for c in range(k)]).to_numpy()
 
 
-def _clusters(df: pl.DataFrame, settings: EvalSettings) -> np.ndarray | None:
+def patient_codes(df: pl.DataFrame) -> np.ndarray:
+    """Integer patient code per row (0..P-1); a row without a patient id is its own patient."""
+    ids = pl.coalesce(pl.col("patient_id").cast(pl.String), pl.lit("example:") + pl.col("example_id").cast(pl.String))
+    return df.select(ids.rank("dense").cast(pl.Int64)).to_series().to_numpy() - 1
+
+
+def _clusters(codes: np.ndarray, mask: np.ndarray | None, settings: EvalSettings) -> np.ndarray | None:
+    """Patient codes of the selected rows, renumbered 0..P'-1 (None: example bootstrap)."""
     if not settings.cluster_by_patient:
         return None
-    return df["patient_id"].cast(pl.String).rank("dense").cast(pl.Int64).to_numpy() - 1
+    sub = codes if mask is None else codes[mask]
+    return np.unique(sub, return_inverse=True)[1].reshape(-1)
 
 
 def auroc_block(probs: np.ndarray, labels: np.ndarray, clusters, settings: EvalSettings,
@@ -106,42 +114,49 @@ def score_split(df: pl.DataFrame, k: int, task: str, split: str, settings: EvalS
     """All metrics of one (task, split): subsets all/unseen; calibration, alerts, strata and
     the oracle on `all`."""
     out: dict = {"task": task, "split": split, "n_classes": k, "options": options, "subsets": {}}
+    probs_all, labels_all = prob_matrix(df, k), df["label"].to_numpy().astype(np.int64)
+    codes = patient_codes(df) if len(df) else np.zeros(0, dtype=np.int64)
+    seen = df["seen_patient"].fill_null(False).to_numpy().astype(bool) if "seen_patient" in df.columns \
+        else np.zeros(len(df), dtype=bool)
     for subset in ("all", "unseen"):
-        part = df if subset == "all" else df.filter(~pl.col("seen_patient").fill_null(False))
-        probs, labels = prob_matrix(part, k), part["label"].to_numpy().astype(np.int64)
-        res = auroc_block(probs, labels, _clusters(part, settings), settings, rng_for(seed, task, split, subset))
+        mask = np.ones(len(df), dtype=bool) if subset == "all" else ~seen
+        part = df if subset == "all" else df.filter(pl.Series(mask))
+        probs, labels = probs_all[mask], labels_all[mask]
+        res = auroc_block(probs, labels, _clusters(codes, mask, settings), settings, rng_for(seed, task, split, subset))
         res["qa_ppl"] = qa_ppl_summary(part)
         if len(part):
             res["accuracy"] = float((probs.argmax(axis=1) == labels).mean())
+        conf, hit = calibration.confidence_and_hit(probs, labels)
+        bins, res["ece"] = calibration.reliability(conf, hit, settings.calibration_bins)
         if subset == "all":
-            conf, hit = calibration.confidence_and_hit(probs, labels)
-            res["calibration"], res["ece"] = calibration.reliability(conf, hit, settings.calibration_bins)
+            res["calibration"] = bins
             res["alerts"] = alerts_mod.alert_points(probs[:, 1], labels, settings.alert_rates) if k == 2 else []
-            res["strata"] = score_strata(part, probs, labels, task, split, settings, seed)
+            res["strata"] = score_strata(df, probs, labels, codes, task, split, settings, seed)
             res.update(oracle_block(part, probs, labels, res["auroc"], k))
-        else:
-            conf, hit = calibration.confidence_and_hit(probs, labels)
-            res["ece"] = calibration.reliability(conf, hit, settings.calibration_bins)[1]
         out["subsets"][subset] = res
     return out
 
 
-def score_strata(df, probs, labels, task, split, settings: EvalSettings, seed: int) -> list[dict]:
+def strata_values(df: pl.DataFrame, attr: str) -> np.ndarray:
+    """Group label per row; nulls form the group `missing`; child booleans read child/adult."""
+    if attr == "child" and df[attr].dtype == pl.Boolean:
+        col = df[attr].replace_strict({True: "child", False: "adult"}, default=None, return_dtype=pl.String)
+    else:
+        col = df[attr].cast(pl.String)
+    return col.fill_null("missing").to_numpy()
+
+
+def score_strata(df, probs, labels, codes, task, split, settings: EvalSettings, seed: int) -> list[dict]:
     rows = []
     for attr in settings.strata:
         if attr not in df.columns:
             rows.append({"attribute": attr, "group": None, "n": 0, "n_pos": None, "auroc": None,
                          "ci_low": None, "ci_high": None, "status": "empty"})
             continue
-        values = df[attr].cast(pl.String).fill_null("missing")
-        if attr == "child" and df[attr].dtype == pl.Boolean:
-            values = df[attr].replace_strict({True: "child", False: "adult"}, default="missing",
-                                             return_dtype=pl.String)
-        values = values.to_numpy()
+        values = strata_values(df, attr)
         for group in sorted(set(values.tolist())):
             mask = values == group
-            sub = df.filter(pl.Series(mask))
-            r = auroc_block(probs[mask], labels[mask], _clusters(sub, settings), settings,
+            r = auroc_block(probs[mask], labels[mask], _clusters(codes, mask, settings), settings,
                             rng_for(seed, task, split, attr, group))
             rows.append({"attribute": attr, "group": group, "n": r["n"], "n_pos": r["n_pos"],
                          "auroc": r["auroc"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],

@@ -113,15 +113,28 @@ def conditional_table(mortality: list[str | Path], los: list[str | Path], out: s
     return df
 
 
-def dataset_tables(stats_dir: str | Path, out_dir: str | Path, index: str | Path) -> list[str]:
-    """Copy ReMedE's dataset tables (stats/B*.csv and .md) into tables/ and list them in index."""
-    stats_dir, out_dir = Path(stats_dir), Path(out_dir)
+def dataset_tables(files: list[str | Path], out_dir: str | Path) -> list[str]:
+    """Copy ReMedE's dataset tables (remede/stats/B*.csv and .md) into tables/ unchanged."""
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     copied = []
-    for src in sorted(stats_dir.glob("B*")):
-        if src.suffix in (".csv", ".md") and src.is_file():
-            shutil.copyfile(src, out_dir / src.name)
-            copied.append(src.name)
-    Path(index).write_text(json.dumps({"source": str(stats_dir.name), "tables": copied}, indent=1) + "\n")
-    log.info("copied %d dataset table file(s) from %s", len(copied), stats_dir)
+    for src in map(Path, files):
+        shutil.copyfile(src, out_dir / src.name)
+        copied.append(src.name)
+    log.info("copied %d dataset table file(s): %s", len(copied), ", ".join(copied))
     return copied
+
+
+def write_tables(metrics_files: list[str | Path], out_dir: str | Path, mortality: list[str | Path] = (),
+                 los: list[str | Path] = (), dataset_files: list[str | Path] = ()) -> dict[str, Path]:
+    """Every table the figures read: the metrics tables, conditional.csv (headers only without
+    ReMedE's mortality and LOS files) and copies of the dataset tables."""
+    written = build_tables(metrics_files, out_dir)
+    written["conditional"] = Path(out_dir) / "conditional.csv"
+    if mortality and los:
+        conditional_table(list(mortality), list(los), written["conditional"])
+    else:
+        log.info("no ReMedE mortality/LOS files: conditional.csv has headers only")
+        frame("conditional", []).write_csv(written["conditional"])
+    dataset_tables(list(dataset_files), out_dir)
+    return written
