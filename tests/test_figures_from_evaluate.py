@@ -38,7 +38,7 @@ def tables_dir(tmp_path_factory) -> Path:
     build_tables(metrics, tables)
     split = lambda task: sorted((root / "remede" / task).glob("*.parquet"))  # noqa: E731
     conditional_table(split("mortality"), split("los"), tables / "conditional.csv")
-    dataset_tables(root / "remede" / "stats", tables, tables / "datasets.json")
+    dataset_tables(sorted((root / "remede" / "stats").glob("B*")), tables)
     return tables
 
 

@@ -44,7 +44,6 @@ def test_figure_rules_exist_for_every_figure_and_table(workdir):
 def test_existing_tables_mean_only_the_figure_runs(workdir):
     r = "r-fixture"
     write_tables(workdir / r / "tables")
-    (workdir / r / "tables" / "datasets.json").write_text('{"tables": []}\n')
     run = snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG, "--config", f"results={r}",
                     "--", f"{r}/figures/figK8.png")
     assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
@@ -55,7 +54,6 @@ def test_existing_tables_mean_only_the_figure_runs(workdir):
 def test_figures_and_report_from_fixture_tables(workdir):
     r = "r-fixture"
     write_tables(workdir / r / "tables")
-    (workdir / r / "tables" / "datasets.json").write_text('{"tables": []}\n')
     targets = [f"{r}/figures/{n}.png" for n in ("fig2a", "figE5", "B1")]
     run = snakemake(workdir, "--cores", "2", *TEST_CONFIG, "--config", f"results={r}",
                     "--", *targets)

@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "validate-export": "lang1core.export.command",
     "corpus-stats": "lang1core.corpus.command",
     "remede": "lang1core.remede.command",
+    "pretrain": "lang1core.train.cli",
     "export-hf": "lang1core.model.export_hf",
     "import-hf": "lang1core.model.import_hf",
     "evaluate": "lang1core.evaluate.cli",

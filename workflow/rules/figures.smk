@@ -16,10 +16,10 @@ FIG_DATA = {
     "export": "this site's EHR export",
     "mimic3": "MIMIC-III",
 }.get(config["source"], config["source"])
-# Dataset tables (B1_<what>.csv ...) are copied into tables/ by rule `dataset_tables`,
-# whose declared output is the index datasets.json.
+# Dataset tables (B1_<what>.csv ...) are copied into tables/ by rule `tables`, whose
+# declared output runs.csv stands for them.
 FIG_DATASET_INPUT = ("datasets",)
-FIG_TABLE_FILE = {"datasets": "datasets.json"}
+FIG_TABLE_FILE = {"datasets": "runs.csv"}
 # Paths some rule of this workflow writes (evaluate.smk is included before this file).
 FIG_PRODUCED = {str(out) for r in workflow.rules for out in r.output}
 
