@@ -54,7 +54,7 @@ CONDITIONS: tuple[Condition, ...] = (
               0.12, 84, 6, (("donepezil 10 mg nightly", 2000, 2100), ("memantine 10 mg BID", 2004, 2100))),
     Condition("cpd", "Chronic pulmonary disease", 1, ("J44.9", "J45.909"),
               ("COPD", "asthma", "chronic obstructive pulmonary disease", "emphysema", "reactive airway disease"),
-              0.08, 62, 14, (("albuterol MDI 2 puffs q4h PRN", 2000, 2100), ("tiotropium 18 mcg inhaled daily", 2004, 2100),
+              0.06, 62, 14, (("albuterol MDI 2 puffs q4h PRN", 2000, 2100), ("tiotropium 18 mcg inhaled daily", 2004, 2100),
                              ("umeclidinium-vilanterol 62.5-25 mcg inhaled daily", 2014, 2100))),
     Condition("rheum", "Rheumatic disease", 1, ("M06.9", "M32.9"),
               ("RA", "SLE", "rheumatoid arthritis", "systemic lupus erythematosus"),

@@ -6,7 +6,7 @@ one of the shifts the study reports). Coders also read the rest of the chart (ou
 records, earlier problem lists), so an inpatient stay now and then carries a Charlson code
 for a condition its H&P does not list (`CHART_ONLY_RATE`, drawn independently of everything
 the note shows). Without it the H&P would pin the index down almost exactly (oracle AUROC
-0.99). Given the note, the CCI is a sum of independent coded-or-not contributions: its
+0.99); with it the oracle reaches ~0.97. Given the note, the CCI is a sum of independent coded-or-not contributions: its
 distribution is exact by convolution (`cci_distribution`), which the oracle uses.
 """
 
@@ -24,7 +24,7 @@ CODE_OFFSET = np.r_[0, np.cumsum(CODE_COUNTS)[:-1]]
 MAX_CCI = 48
 # P(an inpatient stay is coded with a Charlson category its H&P does not list), by the
 # category's weight: rarer for the heavy ones, so the >7 bin stays near the study's 0.2%.
-CHART_ONLY_BY_WEIGHT = {1: 0.005, 2: 0.002, 3: 0.0008, 6: 0.00016}
+CHART_ONLY_BY_WEIGHT = {1: 0.003, 2: 0.0012, 3: 0.0005, 6: 0.0001}
 CHART_ONLY_RATE = np.array([CHART_ONLY_BY_WEIGHT.get(c.weight, 0.0) for c in CONDITIONS])
 
 
