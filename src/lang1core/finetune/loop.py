@@ -40,6 +40,7 @@ class LoopConfig:
     eps: float = 1e-5
     eval_batch_size: int = 16
     seed: int = 0
+    restore_best: bool = True  # load the best validation weights at the end
 
 
 @dataclass
@@ -166,7 +167,7 @@ def finetune(
         loss.backward()
         opt.step()
         tokens += sum(len(e.ids) for e in batch)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % cfg.eval_every == 0 or step == cfg.max_steps:
             metric = validation_metric(model, tok, val, cfg.eval_batch_size)
             curve.append({"step": step, "train_loss": float(np.mean(losses)),
@@ -181,7 +182,8 @@ def finetune(
             elif step - best[1] >= cfg.patience:
                 log.info("early stop at step %d: best %.4f at step %d", step, *best)
                 break
-    model.load_state_dict(best_state, strict=False)
+    if cfg.restore_best:
+        model.load_state_dict(best_state, strict=False)
     model.eval()
     return LoopResult(best[0], best[1], step, tokens, curve)
 
