@@ -1,0 +1,122 @@
+"""Token shards: flat uint16 (uint32 when the vocabulary needs it) files, EOS after every
+document, one series of files per source so the loader can weight sources, and `index.json`.
+
+Layout (DESIGN §2): `{out}/{split}/{source}_{k:05d}.bin`; a file closes at the first document
+boundary past `shard_tokens`. Documents are encoded in batches by SentencePiece's own thread
+pool (in input order), so memory is bounded by one batch and one file buffer, and a rerun with
+the same inputs writes byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from lang1core.provenance import file_hash
+
+log = logging.getLogger(__name__)
+
+
+def token_dtype(vocab_size: int) -> np.dtype:
+    return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
+
+
+def encode_batch(sp, texts: list[str], eos_id: int, dtype, threads: int) -> tuple[np.ndarray, int]:
+    """Token ids of `texts`, each followed by EOS, as one flat array; and the document count."""
+    ids = sp.encode(texts, num_threads=threads)
+    total = sum(map(len, ids)) + len(ids)
+    for a in ids:
+        a.append(eos_id)
+    return np.fromiter(chain.from_iterable(ids), dtype=dtype, count=total), len(ids)
+
+
+class _SourceWriter:
+    def __init__(self, folder: Path, source: str, dtype, shard_tokens: int):
+        self.folder, self.source, self.dtype, self.shard_tokens = folder, source, dtype, shard_tokens
+        self.files: list[dict] = []
+        self._f = None
+
+    def _open(self):
+        name = f"{self.source}_{len(self.files):05d}.bin"
+        self._f = open(self.folder / name, "wb")
+        self.files.append({"path": f"{self.folder.name}/{name}", "tokens": 0, "documents": 0})
+
+    def write(self, tokens: np.ndarray, documents: int):
+        if self._f is None or self.files[-1]["tokens"] >= self.shard_tokens:
+            self.close()
+            self._open()
+        tokens.tofile(self._f)
+        self.files[-1]["tokens"] += int(tokens.size)
+        self.files[-1]["documents"] += documents
+
+    def close(self):
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+
+def write_shards(split_parquets: dict[str, str | Path], tokenizer_model: str | Path, out_dir: str | Path,
+                 weights: dict[str, float], shard_tokens: int = 1 << 28, threads: int = 1,
+                 batch_docs: int = 1024, extra: dict | None = None) -> dict:
+    """Encode each split's documents into `{out_dir}/{split}/` and write `{out_dir}/index.json`."""
+    import sentencepiece as spm
+
+    out_dir = Path(out_dir)
+    sp = spm.SentencePieceProcessor(model_file=str(tokenizer_model))
+    vocab, eos = sp.get_piece_size(), sp.eos_id()
+    if eos < 0:
+        raise ValueError(f"{tokenizer_model}: the tokenizer has no EOS piece; shards need one between documents")
+    dtype = token_dtype(vocab)
+    total_w = float(sum(weights.values()))
+    index = {"format": "lang1-shards-v1", "dtype": dtype.name, "vocab_size": vocab, "eos_id": eos,
+             "bos_id": sp.bos_id(), "pad_id": sp.pad_id(), "tokenizer_sha256": file_hash(tokenizer_model),
+             "document_separator": "eos after every document", "splits": {}}
+    for split, path in split_parquets.items():
+        folder = out_dir / split
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.bin"):
+            old.unlink()
+        writers: dict[str, _SourceWriter] = {}
+        pf = pq.ParquetFile(path)
+        for batch in pf.iter_batches(columns=["source", "text"], batch_size=batch_docs):
+            sources = batch.column(0).to_pylist()
+            texts = batch.column(1).to_pylist()
+            # a batch may span two sources (the mix file is grouped by source)
+            start = 0
+            while start < len(sources):
+                s = sources[start]
+                end = start
+                while end < len(sources) and sources[end] == s:
+                    end += 1
+                if s not in writers:
+                    writers[s] = _SourceWriter(folder, s, dtype, shard_tokens)
+                tokens, n = encode_batch(sp, texts[start:end], eos, dtype, threads)
+                writers[s].write(tokens, n)
+                start = end
+        for w in writers.values():
+            w.close()
+        entry = {"tokens": 0, "documents": 0, "sources": {}}
+        for s in sorted(writers):
+            files = writers[s].files
+            tok = sum(f["tokens"] for f in files)
+            docs = sum(f["documents"] for f in files)
+            share = weights.get(s, 0.0) / total_w
+            entry["sources"][s] = {
+                "weight": share, "tokens": tok, "documents": docs, "files": files,
+                # token budget at which this source is read exactly once, given its weight
+                "tokens_per_epoch_at_weight": (tok / share) if share > 0 else None,
+            }
+            entry["tokens"] += tok
+            entry["documents"] += docs
+        index["splits"][split] = entry
+        log.info("shards %s: %d documents, %d tokens (%s)", split, entry["documents"], entry["tokens"],
+                 {s: v["tokens"] for s, v in entry["sources"].items()})
+    if extra:
+        index.update(extra)
+    (out_dir / "index.json").write_text(json.dumps(index, indent=2) + "\n")
+    return index

@@ -1,0 +1,211 @@
+"""Resumable checkpoints: atomic, sharded under FSDP, on a token schedule, last K kept.
+
+Layout of one checkpoint (`<dir>/step_00001234/`):
+
+    model_optim/        model + optimizer state, torch.distributed.checkpoint (DCP) format:
+                        each rank writes its own shards, so a sharded FSDP run never gathers
+                        the full model to save; a single process writes the same format
+    rank{r}.pt          per-rank state: data-loader position and RNG states (torch, CUDA,
+                        numpy, python), which differ between ranks
+    trainer.pt          scheduler, spike detector, counters, early-stopping state
+    meta.json           step, tokens, world size, the run's config; written LAST
+
+Atomicity: everything is written under `.tmp-step_.../`, fsynced, then renamed to
+`step_.../` in one `os.replace`, so a crash at any moment leaves either the new checkpoint
+complete or the previous one untouched. A directory without meta.json is never loaded;
+leftover `.tmp-*` folders are removed by the next save.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+log = logging.getLogger(__name__)
+
+STEP_RE = re.compile(r"^(\.old-)?step_(\d{8,})$")
+
+
+def _rank() -> int:
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def _barrier() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def _fsync_tree(path: Path) -> None:
+    """Flush every file under `path` and the directories themselves to disk."""
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with open(Path(root, name), "rb") as f:
+                os.fsync(f.fileno())
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def rng_state() -> dict:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(),
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@dataclass
+class CheckpointInfo:
+    path: Path
+    step: int
+    tokens: int
+
+
+def list_checkpoints(directory: str | Path) -> list[CheckpointInfo]:
+    """Complete checkpoints under `directory`, oldest first (incomplete ones are ignored)."""
+    out = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return out
+    by_step: dict[int, CheckpointInfo] = {}
+    # `.old-step_N` is a checkpoint being replaced by a newer `step_N` (after a rollback);
+    # it counts only if the crash came before the new one was in place.
+    for child in sorted(directory.iterdir(), key=lambda p: p.name.startswith(".old-")):
+        m = STEP_RE.match(child.name)
+        if not m or not (child / "meta.json").is_file():
+            continue
+        meta = json.loads((child / "meta.json").read_text())
+        by_step.setdefault(int(meta["step"]), CheckpointInfo(child, int(meta["step"]),
+                                                             int(meta["tokens"])))
+    return [by_step[s] for s in sorted(by_step)]
+
+
+def latest_checkpoint(directory: str | Path) -> CheckpointInfo | None:
+    found = list_checkpoints(directory)
+    return found[-1] if found else None
+
+
+def save_checkpoint(directory: str | Path, *, step: int, tokens: int, model: torch.nn.Module,
+                    optimizer: torch.optim.Optimizer, trainer_state: dict, rank_state: dict,
+                    meta: dict, keep_last: int = 2, protect: tuple[int, ...] = ()) -> Path:
+    """Write checkpoint `step` atomically; every rank must call this (collective under FSDP).
+
+    `rank_state` is this rank's loader position (RNG states are added here); `trainer_state`
+    is the same on every rank and saved by rank 0. Afterwards only the newest `keep_last`
+    checkpoints (plus the steps in `protect`) are kept.
+    """
+    directory = Path(directory)
+    final = directory / f"step_{step:08d}"
+    tmp = directory / f".tmp-step_{step:08d}"
+    rank = _rank()
+    if rank == 0:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob(".tmp-step_*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        for stale in directory.glob(".old-step_*"):
+            if (directory / stale.name.removeprefix(".old-") / "meta.json").is_file():
+                shutil.rmtree(stale, ignore_errors=True)
+        tmp.mkdir()
+    _barrier()
+
+    model_sd, optim_sd = get_state_dict(model, optimizer)
+    with warnings.catch_warnings():  # single process: DCP warns that it assumes so
+        warnings.filterwarnings("ignore", message=".*single process")
+        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp / "model_optim"),
+                 no_dist=not dist.is_initialized())
+    torch.save({**rank_state, "rng": rng_state()}, tmp / f"rank{rank}.pt")
+    _barrier()
+    if rank == 0:
+        torch.save(trainer_state, tmp / "trainer.pt")
+        _fsync_tree(tmp)
+        _write_meta(tmp, {**meta, "step": step, "tokens": tokens,
+                          "world_size": dist.get_world_size() if dist.is_initialized() else 1})
+        old = directory / f".old-step_{step:08d}"
+        if final.exists():  # the same step again after a rollback: replace, never lose it
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+        os.replace(tmp, final)
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        shutil.rmtree(old, ignore_errors=True)
+        _prune(directory, keep_last, protect)
+    _barrier()
+    log.info("checkpoint step %d (%d tokens) -> %s", step, tokens, final)
+    return final
+
+
+def _write_meta(tmp: Path, meta: dict) -> None:
+    path = tmp / "meta.json"
+    with open(path, "w") as f:
+        json.dump(meta, f, indent=1, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _prune(directory: Path, keep_last: int, protect: tuple[int, ...]) -> None:
+    found = list_checkpoints(directory)
+    for info in found[:-keep_last] if keep_last > 0 else []:
+        if info.step not in protect:
+            shutil.rmtree(info.path, ignore_errors=True)
+
+
+def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
+                    optimizer: torch.optim.Optimizer, restore_rank_state: bool = True
+                    ) -> tuple[dict, dict | None, dict]:
+    """Load model and optimizer in place; return (trainer_state, rank_state or None, meta).
+
+    Every rank must call this. The world size must match the one that wrote it (DCP could
+    reshard, but the data-loader positions are per rank).
+    """
+    path = Path(path)
+    meta = json.loads((path / "meta.json").read_text())
+    world = dist.get_world_size() if dist.is_initialized() else 1
+    if meta["world_size"] != world:
+        raise RuntimeError(
+            f"checkpoint {path} was written by {meta['world_size']} rank(s) but this run has "
+            f"{world}; resume with the same number of GPUs (pretrain.gpus) or delete "
+            f"{path.parent} to start over")
+    model_sd, optim_sd = get_state_dict(model, optimizer)
+    state = {"model": model_sd, "optim": optim_sd}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*single process")
+        dcp.load(state, checkpoint_id=str(path / "model_optim"), no_dist=not dist.is_initialized())
+    set_state_dict(model, optimizer, model_state_dict=state["model"],
+                   optim_state_dict=state["optim"])
+    trainer_state = torch.load(path / "trainer.pt", weights_only=False)
+    rank_state = None
+    if restore_rank_state:
+        rank_state = torch.load(path / f"rank{_rank()}.pt", weights_only=False)
+        set_rng_state(rank_state.pop("rng"))
+    return trainer_state, rank_state, meta
+
+
+def load_meta(path: str | Path) -> dict[str, Any]:
+    return json.loads((Path(path) / "meta.json").read_text())
