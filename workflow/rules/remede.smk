@@ -1,1 +1,92 @@
-# Stage: remede. (Rules arrive with this stage's issue.)
+# Stage: remede. The five ReMedE tasks (DESIGN §4) as multiple-choice examples about one note,
+# with time-based splits, the reading-comprehension probe, the study's Tables B1-B7 and
+# lm-evaluation-harness task files. Reads only R/validated/.
+
+from lang1core.remede.tasks import SPLITS as REMEDE_SPLITS
+
+REMEDE_TASKS = list(
+    config["remede"].get("tasks", ["readmission", "mortality", "los", "cci", "denial"])
+)
+REMEDE_PROBE_SPLITS = list(config["remede"].get("probe_splits", ["val", "test"]))
+REMEDE_LM_EVAL_SPLITS = list(
+    config["remede"].get(
+        "lm_eval_splits", ["test", "temporal", "temporal_2024", "external"]
+    )
+)
+REMEDE_TABLES = ["B1_counts", "B2_demographics"] + [
+    "B3_readmission",
+    "B4_mortality",
+    "B5_los",
+    "B6_cci",
+    "B7_denial",
+]
+
+
+rule remede_tasks:
+    input:
+        tables=expand(res("validated", "{table}.parquet"), table=EXPORT_TABLES),
+    output:
+        examples=expand(
+            res("remede", "{task}", "{split}.parquet"),
+            task=REMEDE_TASKS,
+            split=REMEDE_SPLITS,
+        ),
+        probe=expand(
+            res("remede", "probe", "{split}.parquet"), split=REMEDE_PROBE_SPLITS
+        ),
+        manifest=res("remede", "manifest.json"),
+    log:
+        res("logs", "remede", "remede_tasks.log"),
+    benchmark:
+        res("benchmarks", "remede", "remede_tasks.tsv")
+    params:
+        remede=config["remede"],
+        seed=config["seed"],
+        held_out_site=config.get("held_out_site"),
+    script:
+        "../scripts/remede_tasks.py"
+
+
+rule remede_tables:
+    input:
+        examples=rules.remede_tasks.output.examples,
+        manifest=res("remede", "manifest.json"),
+    output:
+        csv=expand(res("remede", "stats", "{table}.csv"), table=REMEDE_TABLES),
+        md=expand(res("remede", "stats", "{table}.md"), table=REMEDE_TABLES),
+    log:
+        res("logs", "remede", "remede_tables.log"),
+    script:
+        "../scripts/remede_tables.py"
+
+
+rule remede_lm_eval:
+    input:
+        manifest=res("remede", "manifest.json"),
+    output:
+        utils=res("remede", "lm_eval", "utils.py"),
+        group=res("remede", "lm_eval", "remede.yaml"),
+        tasks=expand(
+            res("remede", "lm_eval", "remede_{task}_{split}.yaml"),
+            task=REMEDE_TASKS,
+            split=REMEDE_LM_EVAL_SPLITS,
+        ),
+        probe=expand(
+            res("remede", "lm_eval", "remede_probe_{split}.yaml"),
+            split=REMEDE_PROBE_SPLITS,
+        ),
+    log:
+        res("logs", "remede", "remede_lm_eval.log"),
+    params:
+        tasks=REMEDE_TASKS,
+        splits=REMEDE_LM_EVAL_SPLITS,
+        probe_splits=REMEDE_PROBE_SPLITS,
+    script:
+        "../scripts/remede_lm_eval.py"
+
+
+TARGETS += [
+    res("remede", "manifest.json"),
+    *rules.remede_tables.output.csv,
+    res("remede", "lm_eval", "remede.yaml"),
+]

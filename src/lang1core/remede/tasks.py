@@ -68,3 +68,20 @@ TASKS: dict[str, Task] = {
 # the held-out site's examples.
 SPLITS: tuple[str, ...] = ("train", "val", "test", "temporal", "temporal_2024", "external")
 TEST_SPLITS: tuple[str, ...] = ("test", "temporal", "temporal_2024", "external")
+
+
+def los_options_continuous(edges: tuple[float, ...] | list[float]) -> tuple[str, ...]:
+    """Option texts for continuous LOS bins (fractional days, bins (low, high]), as the study's
+    MIMIC-III construction uses: (2.1, 3.9, 6.8) -> 'up to 2.1 days', '2.1 to 3.9 days', ...."""
+    e = [f"{x:g}" for x in edges]
+    texts = [f"up to {e[0]} days"] + [f"{a} to {b} days" for a, b in zip(e, e[1:])]
+    return tuple(texts + [f"more than {e[-1]} days"])
+
+
+# Reading-comprehension probe (study Fig. 3a): questions whose answer the note itself states,
+# so a model that reads the note can answer them. Four options each (constant K per file).
+PROBE_AGE_QUESTION = "Given the above note of the patient, how old is the patient?"
+PROBE_AGE_OPTIONS = ("younger than 18 years", "18 to 44 years", "45 to 64 years", "65 years or older")
+PROBE_AGE_EDGES = (18, 45, 65)  # lower edges of the 2nd..4th age bands (years)
+PROBE_DEPARTMENT_QUESTION = "Given the above note of the patient, which service admitted the patient?"
+PROBE_N_OPTIONS = 4

@@ -1,0 +1,94 @@
+"""The lm-evaluation-harness task files with the real `lm-eval` package: it loads our YAML
+and utils.py, scores a tiny random Llama built locally (no network), and its AUROC equals
+the one computed independently from the per-sample log-likelihoods it logged."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lm_eval")
+pytest.importorskip("accelerate")  # lm-eval's hf backend imports it
+transformers = pytest.importorskip("transformers")
+
+from lang1core.remede.lm_eval_files import write_lm_eval  # noqa: E402
+from lang1core.remede.prompts import format_prompt  # noqa: E402
+from test_remede_build import build  # noqa: E402
+
+
+def tiny_model(folder: Path) -> Path:
+    """A 2-layer random LlamaForCausalLM and a byte-level BPE tokenizer trained on a few words."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<s>", "</s>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(["Question: Answer: A B C D no yes patient CHF Medicine discharge home"] * 20, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="</s>")
+    fast.save_pretrained(folder)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                      bos_token_id=0, eos_token_id=1)
+    LlamaForCausalLM(cfg).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def lm_eval_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lmeval")
+    # Every training-window stay in `test`, so its mortality split holds both classes.
+    manifest, root = build(tmp, cfg={"split_fractions": [0.0, 0.0, 1.0]})
+    files = write_lm_eval(root, root / "lm_eval", list(manifest["tasks"]), ["test", "temporal", "temporal_2024"],
+                          probe_splits=["val", "test"])
+    return root, files
+
+
+def test_utils_prompt_matches_the_library(lm_eval_dir):
+    root, _ = lm_eval_dir
+    spec = importlib.util.spec_from_file_location("remede_utils", root / "lm_eval" / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    doc = {"text": "Note.", "question": "Q?", "options": ["no", "yes"], "label": 1}
+    assert utils.doc_to_text(doc) == format_prompt("Note.", "Q?", ["no", "yes"])
+    assert utils.doc_to_choice(doc) == ["A", "B"]
+    # AUROC: ties get half credit; one class gives nan; multi-class is macro one-vs-rest.
+    assert utils.auroc([(0, [0.6, 0.4]), (1, [0.4, 0.6]), (1, [0.6, 0.4]), (0, [0.4, 0.6])]) == 0.5
+    assert utils.auroc([(0, [0.9, 0.1]), (1, [0.1, 0.9])]) == 1.0
+    assert np.isnan(utils.auroc([(0, [0.9, 0.1]), (0, [0.1, 0.9])]))
+    three = [(0, [0.8, 0.1, 0.1]), (1, [0.1, 0.8, 0.1]), (2, [0.1, 0.1, 0.8])]
+    assert utils.auroc(three) == 1.0
+
+
+def test_lm_eval_loads_the_tasks_and_scores_a_tiny_local_model(lm_eval_dir, tmp_path):
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    root, _ = lm_eval_dir
+    model = tiny_model(tmp_path / "model")
+    tm = TaskManager(include_path=str(root / "lm_eval"))
+    assert {"remede_mortality_test", "remede_los_temporal", "remede_probe_test", "remede"} <= set(tm.all_tasks)
+    out = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={model},tokenizer={model},dtype=float32",
+                                  tasks=["remede_mortality_test", "remede_los_temporal"], task_manager=tm,
+                                  device="cpu", batch_size=8, bootstrap_iters=0, log_samples=True)
+    res = out["results"]["remede_mortality_test"]
+    samples = out["samples"]["remede_mortality_test"]
+    assert res["sample_len"] == len(samples) > 0
+    # Recompute AUROC from the logged log-likelihoods of the option letters.
+    labels = np.array([s["doc"]["label"] for s in samples])
+    ll = np.array([[r[0][0] for r in s["resps"]] for s in samples])
+    p = np.exp(ll - ll.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    from sklearn.metrics import roc_auc_score
+    assert set(labels) == {0, 1}
+    assert res["auroc,none"] == pytest.approx(roc_auc_score(labels, p[:, 1]))
+    assert 0.0 <= res["acc,none"] <= 1.0
+    los = out["results"]["remede_los_temporal"]
+    assert np.isnan(los["auroc,none"]) or 0.0 <= los["auroc,none"] <= 1.0
