@@ -246,3 +246,31 @@ def run_tfidf(*, task, remede_dir, splits, out_dir, config, seed, max_features=5
     write_run_json(out_dir, config, seed, model="tfidf", recipe=task, kind="tfidf",
                    base="tfidf+logistic regression", train_task=task, n_train=len(tr), k=0,
                    pretrain_tokens=0, finetune_tokens=0, lr=None, C=clf.c)
+
+
+def settings_from_config(section: dict, seed: int, lora: bool = False
+                         ) -> tuple[ScoreSettings, TrainSettings]:
+    """The workflow's `finetune:` section (already validated) as the run settings."""
+    s = dict(section)
+    score_settings = ScoreSettings(
+        max_note_tokens=int(s["max_note_tokens"]), k_shot=int(s["k_shot"]),
+        batch_size=int(s["eval_batch_size"]), max_examples=s.get("max_predict_examples"),
+        seed=seed,
+    )
+    loop = LoopConfig(
+        max_steps=int(s["max_steps"]), batch_size=int(s["batch_size"]),
+        patience=int(s["patience"]), eval_every=int(s["eval_every"]),
+        weight_decay=float(s["weight_decay"]), betas=tuple(float(b) for b in s["betas"]),
+        eps=float(s["eps"]), eval_batch_size=int(s["eval_batch_size"]), seed=seed,
+    )
+    lo = s.get("lora") or {}
+    train = TrainSettings(
+        loop=loop, lr=s.get("lr"), search_trials=int(s["search_trials"]),
+        search_steps=int(s["search_steps"]), lr_min=float(s["lr_range"][0]),
+        lr_max=float(s["lr_range"][1]), max_eval_examples=s.get("max_eval_examples"),
+        lora=lora, lora_rank=int(lo.get("rank", 8)), lora_alpha=float(lo.get("alpha", 16)),
+        lora_dropout=float(lo.get("dropout", 0.05)),
+        lora_targets=tuple(lo.get("targets", ("q", "v"))),
+        save_checkpoint=bool(s.get("save_checkpoints", True)),
+    )
+    return score_settings, train
