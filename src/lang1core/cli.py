@@ -15,6 +15,7 @@ import sys
 COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
     "validate-export": "lang1core.export.command",
+    "score": "lang1core.finetune.cli",
 }
 
 

@@ -8,6 +8,8 @@ import re
 
 FT = config["finetune"]
 FT_TASKS = REMEDE_TASKS
+# Tasks with runs of their own (single-task, data-efficiency, TF-IDF); null: all of them.
+FT_OWN_TASKS = [t for t in (FT.get("tasks") or FT_TASKS) if t in FT_TASKS]
 FT_SPLITS = list(FT["predict_splits"])
 FT_HF = dict(FT.get("hf_models") or {})
 FT_SNAPSHOTS = [
@@ -66,18 +68,18 @@ for _m in FT["zeroshot_models"] + list(FT_HF):
 for _m in FT_SNAPSHOTS:
     PREDICTION_RUNS.append(dict(model=_m, recipe="zeroshot", kind="trajectory"))
 for _m in FT["task_models"]:
-    for _t in FT_TASKS:
+    for _t in FT_OWN_TASKS:
         PREDICTION_RUNS.append(dict(model=_m, recipe=_t, kind=ft_kind(_m, "finetune")))
 for _m in FT["joint_models"]:
     PREDICTION_RUNS.append(dict(model=_m, recipe="joint", kind="joint"))
 for _m in FT["efficiency_models"]:
-    for _t in FT_TASKS:
+    for _t in FT_OWN_TASKS:
         for _n in FT["efficiency_sizes"]:
             PREDICTION_RUNS.append(
                 dict(model=_m, recipe=f"{_t}-n{_n}", kind="efficiency", tasks=[_t])
             )
 if FT["tfidf"]:
-    for _t in FT_TASKS:
+    for _t in FT_OWN_TASKS:
         PREDICTION_RUNS.append(dict(model="tfidf", recipe=_t, kind="tfidf", tasks=[_t]))
 for _run in PREDICTION_RUNS:
     _run.setdefault("tasks", list(FT_TASKS))

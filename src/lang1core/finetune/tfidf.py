@@ -30,11 +30,16 @@ class TfidfBaseline:
                                    min_df=2 if len(train) > 50 else 1,
                                    max_features=self.max_features)
         X = self.vec.fit_transform(train.texts)
+        if len(np.unique(train.labels)) < 2:
+            # Nothing to discriminate: predict the training prior (every score tied, AUROC
+            # 0.5), so the run still writes its predictions; said in the log.
+            log.warning("%s: a single class (%d) in the training labels; TF-IDF predicts "
+                        "the prior", train.source, int(train.labels[0]))
+            self.clf, self.c = _Prior(int(train.labels[0])), None
+            return self
         best = None
         for c in self.cs:
             clf = LogisticRegression(C=c, max_iter=2000, random_state=self.seed)
-            if len(np.unique(train.labels)) < 2:
-                raise ValueError(f"{train.source}: a single class in the training labels")
             clf.fit(X, train.labels)
             self.clf = clf
             score = auroc(val.labels, self.predict(val)) if val is not None and len(val) else None
@@ -51,3 +56,13 @@ class TfidfBaseline:
             p = self.clf.predict_proba(self.vec.transform(data.texts))
             out[:, self.clf.classes_] = p
         return out
+
+
+class _Prior:
+    """Stand-in classifier for a single-class training split."""
+
+    def __init__(self, label: int):
+        self.classes_ = np.array([label])
+
+    def predict_proba(self, X) -> np.ndarray:
+        return np.ones((X.shape[0], 1))
