@@ -48,7 +48,10 @@ def main() -> None:
     steps = args.steps or (20 if cuda else 5)
     with tempfile.TemporaryDirectory() as d:
         tok = Tokenizer(train_tokenizer(Path(d)))
-    cfg = ModelConfig.from_preset(args.preset, attention="sdpa" if not cuda else "sdpa")
+    prompt_len = 1 + args.note_tokens + 64
+    cfg = ModelConfig.from_preset(args.preset, attention="sdpa")
+    if cfg.max_seq_len < prompt_len:  # the debug preset's context is 256: stretch RoPE's range
+        cfg = ModelConfig.from_preset(args.preset, attention="sdpa", max_seq_len=prompt_len)
     with torch.device(dev):
         model = Llama(cfg)
     model.init_weights(0)

@@ -14,7 +14,7 @@ FT_SPLITS = list(FT["predict_splits"])
 FT_HF = dict(FT.get("hf_models") or {})
 FT_SNAPSHOTS = [
     f"{m}-s{i}"
-    for m in (FT["zeroshot_models"] if FT["snapshots"] else [])
+    for m in FT["snapshot_models"]
     if m in PRETRAIN_MODELS
     for i in range(1, PRETRAIN["n_snapshots"] + 1)
 ]
