@@ -8,6 +8,8 @@ from lang1core.finetune.runs import run_prompted, settings_from_config
 from lang1core.logs import setup_logging
 
 sm = snakemake  # noqa: F821
+# R/remede/{task}/{split}.parquet -> R/remede
+remede_dir = os.path.dirname(os.path.dirname(sm.input.remede[0]))
 setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 settings, _ = settings_from_config(sm.params.settings, sm.params.seed)
@@ -15,7 +17,7 @@ if sm.wildcards.recipe == "zeroshot":
     settings.k_shot = 0
 run_prompted(
     model_name=sm.wildcards.model, recipe=sm.wildcards.recipe, kind=sm.params.kind,
-    base=sm.input.base, remede_dir=sm.params.remede_dir, tasks=list(sm.params.tasks),
+    base=sm.input.base, remede_dir=remede_dir, tasks=list(sm.params.tasks),
     splits=list(sm.params.splits), out_dir=os.path.dirname(sm.output.run),
     settings=settings, config=dict(sm.params.settings), seed=sm.params.seed,
     device=sm.params.settings["device"],

@@ -9,6 +9,8 @@ from lang1core.finetune.runs import run_finetune, settings_from_config
 from lang1core.logs import setup_logging
 
 sm = snakemake  # noqa: F821
+# R/remede/{task}/{split}.parquet -> R/remede
+remede_dir = os.path.dirname(os.path.dirname(sm.input.remede[0]))
 setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 model = sm.wildcards.model
@@ -22,7 +24,7 @@ run_finetune(
     model_name=model, recipe=recipe, kind=sm.params.kind,
     base=base[0] if base else None,
     tokenizer_file=tokenizer if isinstance(tokenizer, str) else None,
-    model_config=dict(sm.params.model_section), remede_dir=sm.params.remede_dir,
+    model_config=dict(sm.params.model_section), remede_dir=remede_dir,
     train_tasks=list(sm.params.train_tasks), predict_tasks_=list(sm.params.predict_tasks),
     splits=list(sm.params.splits), out_dir=os.path.dirname(sm.output.run),
     work_dir=sm.params.work_dir, n_train=sm.params.n_train, train=train,
