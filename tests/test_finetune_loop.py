@@ -142,3 +142,11 @@ def test_interrupted_search_resumes(tmp_path):
     # A finished search does nothing more.
     lr_search(objective, tmp_path / "search.db", tmp_path / "search.csv", n_trials=3, seed=7)
     assert len(calls) == 4
+
+
+def test_subsets_are_nested_and_seeded():
+    d = make_data(50, 9)
+    small, large = d.sample(10, 3), d.sample(30, 3)
+    assert set(small.example_ids) < set(large.example_ids)
+    assert d.sample(10, 3).example_ids == small.example_ids
+    assert d.sample(None, 3) is d and d.sample(80, 3) is d

@@ -44,11 +44,13 @@ class TaskData:
         )
 
     def sample(self, n: int | None, seed: int) -> "TaskData":
-        """At most n examples, drawn without replacement (seeded); all when n is None."""
+        """At most n examples, drawn without replacement (seeded); all when n is None.
+        Samples are nested: with the same seed, the n examples include the m < n ones, so
+        data-efficiency subsets grow rather than change."""
         if n is None or n >= len(self):
             return self
-        rng = np.random.default_rng(seed)
-        return self.subset(sorted(rng.choice(len(self), size=n, replace=False)))
+        order = np.random.default_rng(seed).permutation(len(self))
+        return self.subset(sorted(order[:n].tolist()))
 
 
 def read_task(path: str | Path, task: str) -> TaskData:

@@ -177,7 +177,8 @@ def finetune(
             losses = []
             if on_eval is not None:
                 on_eval(step, metric)
-            if metric > best[0]:
+            # With no validation examples at all (nan) the latest weights are kept.
+            if metric > best[0] or math.isnan(metric):
                 best, best_state = (metric, step), _snapshot(model)
             elif step - best[1] >= cfg.patience:
                 log.info("early stop at step %d: best %.4f at step %d", step, *best)
