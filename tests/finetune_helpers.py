@@ -82,4 +82,12 @@ def remede_dir(root: Path, n: dict | None = None, seed: int = 0) -> Path:
             out = root / task / f"{split}.parquet"
             out.parent.mkdir(parents=True, exist_ok=True)
             pl.DataFrame(rows, schema=schema).write_parquet(out)
+    probe = [{"example_id": f"probe-{i}", "patient_id": f"p{i}", "text": note(rng, i % 2),
+              "label": i % 2, "question": f"Question kind {i % 2}?",
+              "options": ["a", "b"] if i % 2 else ["a", "b", "c"], "probe": f"k{i % 2}"}
+             for i in range(6)]
+    for split in ("val", "test"):
+        out = root / "probe" / f"{split}.parquet"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame(probe).write_parquet(out)
     return root

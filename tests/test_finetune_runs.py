@@ -71,6 +71,21 @@ def test_zeroshot_and_kshot(world, tmp_path):
         assert pl.read_parquet(out / "los" / "test.parquet")["qa_ppl"].is_not_null().all()
 
 
+def test_zeroshot_answers_the_probe(world, tmp_path):
+    out = tmp_path / "z"
+    run_prompted(model_name="tiny", recipe="zeroshot", kind="zeroshot", base=world["base"],
+                 remede_dir=world["remede"], tasks=["los"], splits=["test"], out_dir=out,
+                 settings=ScoreSettings(max_note_tokens=32), config={}, seed=0,
+                 probe_splits=["val", "test"])
+    df = pl.read_parquet(out / "probe" / "test.parquet")
+    assert df.columns == ["example_id", "patient_id", "label", "prob_0", "prob_1", "prob_2",
+                          "qa_ppl"]
+    three = df.filter(pl.col("example_id").is_in(["probe-0", "probe-2", "probe-4"]))
+    two = df.filter(pl.col("example_id").is_in(["probe-1", "probe-3", "probe-5"]))
+    assert three["prob_2"].is_not_null().all() and two["prob_2"].is_null().all()
+    assert (two["prob_0"] + two["prob_1"]).to_numpy() == pytest.approx(1.0)
+
+
 def small_train(patience=4, **kw):
     return TrainSettings(loop=LoopConfig(max_steps=3, batch_size=4, eval_every=2,
                                          patience=patience),

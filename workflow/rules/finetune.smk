@@ -8,35 +8,62 @@
 include: "finetune_runs.smk"
 
 
-rule finetune_prompted:
+rule finetune_zeroshot:
     input:
         base=ft_base,
         remede=ft_remede(FT_TASKS, sorted(set(FT_SPLITS) | {"train"})),
+        probe=expand(res("remede", "probe", "{split}.parquet"), split=FT_PROBE_SPLITS),
     output:
-        predictions=ft_outputs(FT_TASKS),
-        run=res("predictions", "{model}", "{recipe}", "run.json"),
+        predictions=ft_outputs(FT_TASKS, "zeroshot"),
+        probe=expand(
+            res("predictions", "{{model}}", "zeroshot", "probe", "{split}.parquet"),
+            split=FT_PROBE_SPLITS,
+        ),
+        run=res("predictions", "{model}", "zeroshot", "run.json"),
     log:
-        res("logs", "finetune", "{model}", "{recipe}.log"),
+        res("logs", "finetune", "{model}", "zeroshot.log"),
     benchmark:
-        res("benchmarks", "finetune", "{model}", "{recipe}.tsv")
+        res("benchmarks", "finetune", "{model}", "zeroshot.tsv")
     wildcard_constraints:
         model=_alt(PRETRAIN_MODELS + FT_SNAPSHOTS + list(FT_HF)),
-        recipe="zeroshot|kshot",
     threads: FT["threads"]
     resources:
         **FT_RESOURCES,
     params:
-        kind=lambda wc: (
-            "trajectory"
-            if wc.model in FT_SNAPSHOTS
-            else ("kshot" if wc.recipe == "kshot" else "zeroshot")
-        ),
+        kind=lambda wc: "trajectory" if wc.model in FT_SNAPSHOTS else "zeroshot",
+        recipe="zeroshot",
+        probe_splits=FT_PROBE_SPLITS,
         tasks=FT_TASKS,
         splits=FT_SPLITS,
         settings=FT,
         seed=config["seed"],
     script:
         "../scripts/finetune_prompted.py"
+
+
+use rule finetune_zeroshot as finetune_kshot with:
+    input:
+        base=ft_base,
+        remede=ft_remede(FT_TASKS, sorted(set(FT_SPLITS) | {"train"})),
+    output:
+        predictions=expand(
+            res("predictions", "{{model}}", "kshot", "{task}", "{split}.parquet"),
+            task=FT_TASKS,
+            split=FT_SPLITS,
+        ),
+        run=res("predictions", "{model}", "kshot", "run.json"),
+    log:
+        res("logs", "finetune", "{model}", "kshot.log"),
+    benchmark:
+        res("benchmarks", "finetune", "{model}", "kshot.tsv")
+    params:
+        kind="kshot",
+        recipe="kshot",
+        probe_splits=[],
+        tasks=FT_TASKS,
+        splits=FT_SPLITS,
+        settings=FT,
+        seed=config["seed"],
 
 
 rule finetune_train:

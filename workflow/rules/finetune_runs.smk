@@ -9,6 +9,8 @@ FT_TASKS = REMEDE_TASKS
 # Tasks with runs of their own (single-task, data-efficiency, TF-IDF); null: all of them.
 FT_OWN_TASKS = [t for t in (FT.get("tasks") or FT_TASKS) if t in FT_TASKS]
 FT_SPLITS = list(FT["predict_splits"])
+# The reading-comprehension probe (Fig. 3a), answered in zero-shot and trajectory runs.
+FT_PROBE_SPLITS = list(REMEDE_PROBE_SPLITS) if FT["probe"] else []
 FT_HF = dict(FT.get("hf_models") or {})
 FT_SNAPSHOTS = [
     f"{m}-s{i}"
@@ -49,22 +51,29 @@ def ft_kind(model, kind):
     return "scratch" if model == "scratch" and kind == "finetune" else kind
 
 
-def ft_outputs(tasks):
-    return expand(
-        res("predictions", "{{model}}", "{{recipe}}", "{task}", "{split}.parquet"),
-        task=tasks,
-        split=FT_SPLITS,
-    )
+def ft_outputs(tasks, recipe="{recipe}"):
+    """Prediction files of every task and split; `recipe` a wildcard or a literal."""
+    return [
+        res("predictions", "{model}", recipe, t, f"{s}.parquet")
+        for t in tasks
+        for s in FT_SPLITS
+    ]
 
 
 # The runs of the experiment: (model, recipe, kind, tasks predicted).
 PREDICTION_RUNS = []
 for _m in FT["zeroshot_models"] + list(FT_HF):
-    PREDICTION_RUNS.append(dict(model=_m, recipe="zeroshot", kind="zeroshot"))
+    PREDICTION_RUNS.append(
+        dict(model=_m, recipe="zeroshot", kind="zeroshot", probe_splits=FT_PROBE_SPLITS)
+    )
     if FT["k_shot"] > 0:
         PREDICTION_RUNS.append(dict(model=_m, recipe="kshot", kind="kshot"))
 for _m in FT_SNAPSHOTS:
-    PREDICTION_RUNS.append(dict(model=_m, recipe="zeroshot", kind="trajectory"))
+    PREDICTION_RUNS.append(
+        dict(
+            model=_m, recipe="zeroshot", kind="trajectory", probe_splits=FT_PROBE_SPLITS
+        )
+    )
 for _m in FT["task_models"]:
     for _t in FT_OWN_TASKS:
         PREDICTION_RUNS.append(dict(model=_m, recipe=_t, kind=ft_kind(_m, "finetune")))
@@ -85,14 +94,19 @@ for _run in PREDICTION_RUNS:
 
 
 def prediction_files(model, recipe):
-    """The prediction parquet files of one run (evaluate.smk's input)."""
+    """The prediction parquet files of one run (evaluate.smk's input); zero-shot runs add
+    task `probe` for its splits."""
     for run in PREDICTION_RUNS:
         if run["model"] == model and run["recipe"] == recipe:
-            return expand(
+            files = expand(
                 res("predictions", model, recipe, "{task}", "{split}.parquet"),
                 task=run["tasks"],
                 split=run["splits"],
             )
+            return files + [
+                res("predictions", model, recipe, "probe", f"{s}.parquet")
+                for s in run.get("probe_splits", [])
+            ]
     raise ValueError(f"no prediction run {model}/{recipe} in PREDICTION_RUNS")
 
 

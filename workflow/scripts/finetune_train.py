@@ -3,10 +3,14 @@ on one task, all tasks jointly, or a training subset, then predict."""
 
 import os
 
-import torch
+# Idle OpenMP threads sleep instead of spinning: spinning made CPU runs many times slower
+# whenever other jobs shared the cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from lang1core.finetune.runs import run_finetune, settings_from_config
-from lang1core.logs import setup_logging
+import torch  # noqa: E402
+
+from lang1core.finetune.runs import run_finetune, settings_from_config  # noqa: E402
+from lang1core.logs import setup_logging  # noqa: E402
 
 sm = snakemake  # noqa: F821
 # R/remede/{task}/{split}.parquet -> R/remede

@@ -25,7 +25,23 @@ class TaskData:
     question: str
     options: list[str]
     source: str = ""
-    extra: dict = field(default_factory=dict)
+    # Per-row questions and options (the reading-comprehension probe mixes questions with
+    # different option lists); None when every row shares `question` and `options`.
+    row_questions: list[str] | None = None
+    row_options: list[list[str]] | None = None
+
+    def question_of(self, i: int) -> str:
+        return self.row_questions[i] if self.row_questions is not None else self.question
+
+    def options_of(self, i: int) -> list[str]:
+        return self.row_options[i] if self.row_options is not None else self.options
+
+    @property
+    def n_options(self) -> int:
+        """Probability columns needed: the most options of any row (at least 2)."""
+        if self.row_options is not None:
+            return max([2] + [len(o) for o in self.row_options])
+        return len(self.options)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -41,6 +57,8 @@ class TaskData:
             self.question,
             self.options,
             self.source,
+            None if self.row_questions is None else [self.row_questions[i] for i in idx],
+            None if self.row_options is None else [self.row_options[i] for i in idx],
         )
 
     def sample(self, n: int | None, seed: int) -> "TaskData":
@@ -61,19 +79,26 @@ def read_task(path: str | Path, task: str) -> TaskData:
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing} (ReMedE contract, DESIGN §2)")
+    row_questions = row_options = None
     if task not in TASKS:
-        raise ValueError(f"{path}: unknown task {task!r}; expected one of {sorted(TASKS)}")
-    if df.height:
+        # Probe-style file: every row carries its own question and options.
+        row_questions = df["question"].to_list()
+        row_options = [list(o) for o in df["options"].to_list()]
+        question, options = "", []
+        n_opts = np.array([len(o) for o in row_options], dtype=np.int64)
+    elif df.height:
         question = df["question"][0]
         options = list(df["options"][0])
+        n_opts = np.full(df.height, len(options))
     else:
         question, options = TASKS[task].question, list(TASKS[task].options)
+        n_opts = np.zeros(0, dtype=np.int64)
     labels = df["label"].cast(pl.Int64).to_numpy()
-    bad = (labels < 0) | (labels >= len(options))
+    bad = (labels < 0) | (labels >= n_opts)
     if bad.any():
         row = int(np.argmax(bad))
         raise ValueError(
-            f"{path}: row {row} label {labels[row]} outside options 0..{len(options) - 1}"
+            f"{path}: row {row} label {labels[row]} outside options 0..{n_opts[row] - 1}"
         )
     return TaskData(
         task,
@@ -84,6 +109,8 @@ def read_task(path: str | Path, task: str) -> TaskData:
         question,
         options,
         str(path),
+        row_questions,
+        row_options,
     )
 
 

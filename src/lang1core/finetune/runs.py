@@ -42,15 +42,16 @@ def remede_path(remede_dir, task: str, split: str) -> Path:
 
 
 def prediction_frame(data: TaskData, probs: np.ndarray, ppl: np.ndarray | None) -> pl.DataFrame:
-    K = len(data.options)
+    K = data.n_options
     cols = {
         "example_id": pl.Series(data.example_ids, dtype=pl.Utf8),
         "patient_id": pl.Series(data.patient_ids, dtype=pl.Utf8),
         "label": pl.Series(data.labels.astype(np.int64), dtype=pl.Int64),
     }
     probs = probs.reshape(len(data), K) if len(data) else np.zeros((0, K))
-    for k in range(K):
-        cols[f"prob_{k}"] = pl.Series(probs[:, k].astype(np.float64), dtype=pl.Float64)
+    for k in range(K):  # NaN (an option the row's question lacks) -> null
+        col = probs[:, k] if k < probs.shape[1] else np.full(len(data), np.nan)
+        cols[f"prob_{k}"] = pl.Series(col.astype(np.float64), dtype=pl.Float64, nan_to_null=True)
     qa = [None] * len(data) if ppl is None else [float(v) for v in ppl]
     cols["qa_ppl"] = pl.Series(qa, dtype=pl.Float64)
     return pl.DataFrame(cols)
@@ -98,10 +99,10 @@ def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettin
             if len(data) < n_all:
                 log.info("%s: scoring %d of %d examples (max_examples)", path, len(data), n_all)
             enc = [
-                encode_example(tok, t, data.question, data.options, int(y), s.max_note_tokens,
-                               shots=(shots or {}).get(task, ()), max_seq_len=seq,
-                               name=f"{path} example {eid}")
-                for t, y, eid in zip(data.texts, data.labels, data.example_ids)
+                encode_example(tok, t, data.question_of(i), data.options_of(i), int(y),
+                               s.max_note_tokens, shots=(shots or {}).get(task, ()),
+                               max_seq_len=seq, name=f"{path} example {eid}")
+                for i, (t, y, eid) in enumerate(zip(data.texts, data.labels, data.example_ids))
             ]
             probs, ppl = score(model, enc, tok.pad_id, s.batch_size)
             write_predictions(Path(out_dir, task, f"{split}.parquet"),
@@ -123,14 +124,20 @@ def write_run_json(out_dir, config, seed, **fields) -> None:
 
 
 def run_prompted(*, model_name, recipe, kind, base, remede_dir, tasks, splits, out_dir,
-                 settings: ScoreSettings, config, seed, device="auto") -> None:
-    """Zero-shot or k-shot predictions of a base model (no training)."""
+                 settings: ScoreSettings, config, seed, device="auto",
+                 probe_splits=()) -> None:
+    """Zero-shot or k-shot predictions of a base model (no training); `probe_splits` also
+    scores the reading-comprehension probe (remede/probe/{split}.parquet) zero-shot, as
+    task `probe` (prob columns up to the most options; null where a question has fewer)."""
     model, tok, ptok = M.load_base(base, device=device)
     shots = None
     if settings.k_shot > 0:
         shots = {t: pick_shots(read_task(remede_path(remede_dir, t, "train"), t),
                                settings.k_shot, seed) for t in tasks}
     predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, settings, shots)
+    if probe_splits:
+        predict_tasks(model, tok, remede_dir, ["probe"], probe_splits, out_dir,
+                      replace(settings, k_shot=0))
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
                    base=str(base), k=settings.k_shot, pretrain_tokens=ptok, finetune_tokens=0)
 

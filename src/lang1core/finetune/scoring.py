@@ -125,7 +125,8 @@ def letter_logits(model, batch: Sequence[Encoded], pad_id: int) -> torch.Tensor:
 
 @torch.no_grad()
 def score_batch(model, batch: Sequence[Encoded], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """(probs [B, K] over the option letters, question-answer perplexity [B])."""
+    """(probs [B, K] over the option letters, question-answer perplexity [B]); K is the most
+    options of any example, and rows with fewer options are padded with NaN."""
     device = _device_of(model)
     x = pad_batch(batch, pad_id, device)
     rows, cols, targets, seg = [], [], [], []
@@ -143,14 +144,14 @@ def score_batch(model, batch: Sequence[Encoded], pad_id: int) -> tuple[np.ndarra
     logp = F.log_softmax(logits, dim=-1)
     nll = -logp.gather(1, torch.tensor(targets, device=device)[:, None])[:, 0]  # [N]
     ends = np.cumsum(seg)
-    K = len(batch[0].letter_ids)
-    probs = np.zeros((len(batch), K))
+    K = max(len(e.letter_ids) for e in batch)
+    probs = np.full((len(batch), K), np.nan)
     ppl = np.zeros(len(batch))
     nll_np = nll.cpu().numpy()
     for i, e in enumerate(batch):
         last = ends[i] - 1  # the answer position's row
         letter = logits[last, torch.tensor(e.letter_ids, device=device)]
-        probs[i] = torch.softmax(letter, dim=-1).cpu().numpy()
+        probs[i, : len(e.letter_ids)] = torch.softmax(letter, dim=-1).cpu().numpy()
         ppl[i] = math.exp(float(nll_np[ends[i] - seg[i] : ends[i]].mean()))
     return probs, ppl
 
@@ -172,8 +173,8 @@ def score(
     """Score every encoded example; returns (probs [N, K], qa_ppl [N]) in input order."""
     if not encoded:
         return np.zeros((0, 0)), np.zeros(0)
-    K = len(encoded[0].letter_ids)
-    probs = np.zeros((len(encoded), K))
+    K = max(len(e.letter_ids) for e in encoded)
+    probs = np.full((len(encoded), K), np.nan)
     ppl = np.zeros(len(encoded))
     was_training = model.training
     model.eval()
@@ -184,7 +185,7 @@ def score(
         for idx in tqdm(idx_batches, disable=not progress, desc="score"):
             with autocast(_device_of(model)):
                 p, q = score_batch(model, [encoded[i] for i in idx], pad_id)
-            probs[idx] = p
+            probs[idx, : p.shape[1]] = p
             ppl[idx] = q
     finally:
         model.train(was_training)
