@@ -149,3 +149,29 @@ def test_score_cli(world, tmp_path, capsys):
                  "--out", str(out), "--max-note-tokens", "32", "--k-shot", "1"]) == 0
     assert pl.read_parquet(out).height == 10
     assert "cci: 10 examples" in capsys.readouterr().out
+
+
+def test_imported_transformers_llama_is_a_base_model(world, tmp_path):
+    # A directory written by transformers itself (not our exporter) scores and finetunes.
+    import shutil
+
+    transformers = pytest.importorskip("transformers")
+    from lang1core.finetune.models import load_base
+    from lang1core.finetune.tokens import Tokenizer
+
+    cfg = transformers.LlamaConfig(
+        vocab_size=Tokenizer(world["spm"]).vocab_size, hidden_size=32, intermediate_size=64,
+        num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+        max_position_embeddings=256, tie_word_embeddings=False)
+    hf_dir = tmp_path / "hf"
+    transformers.LlamaForCausalLM(cfg).save_pretrained(hf_dir)
+    shutil.copy(world["spm"], hf_dir / "tokenizer.model")
+    model, tok, ptok = load_base(hf_dir)
+    assert ptok is None and model.config.max_seq_len == 256
+    out = tmp_path / "pred"
+    run_finetune(model_name="imported", recipe="denial", kind="finetune", base=hf_dir,
+                 remede_dir=world["remede"], train_tasks=["denial"], predict_tasks_=["denial"],
+                 splits=["test"], out_dir=out, work_dir=tmp_path / "w",
+                 train=small_train(lr=1e-4, lora=True),
+                 score_settings=ScoreSettings(max_note_tokens=32), config={}, seed=0)
+    assert pl.read_parquet(out / "denial" / "test.parquet").height == 10
