@@ -32,7 +32,9 @@ def corpus_lines(n: int = 400, seed: int = 0) -> list[str]:
     return lines
 
 
-def train_tokenizer(out_dir: Path) -> Path:
+def train_tokenizer(out_dir: Path, letter_pieces: bool = False) -> Path:
+    """A 400-piece BPE with byte fallback; `letter_pieces` adds "▁A".."▁E" as single
+    pieces, as large vocabularies (Llama-2's) have them."""
     import sentencepiece as spm
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -42,6 +44,7 @@ def train_tokenizer(out_dir: Path) -> Path:
         input=str(text), model_prefix=str(out_dir / "spm"), vocab_size=400, model_type="bpe",
         byte_fallback=True, hard_vocab_limit=False, bos_id=1, eos_id=2, unk_id=0, pad_id=-1,
         minloglevel=2, num_threads=1,
+        user_defined_symbols=[f"\u2581{c}" for c in "ABCDE"] if letter_pieces else [],
     )
     return out_dir / "spm.model"
 

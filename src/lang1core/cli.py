@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "synth": "lang1core.synth.cli",
     "validate-export": "lang1core.export.command",
     "score": "lang1core.finetune.cli",
+    "serve": "lang1core.finetune.serve_cli",
 }
 
 
