@@ -5,6 +5,7 @@ the AUROC when the file holds both classes."""
 from __future__ import annotations
 
 import argparse
+import sys
 import logging
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     enc = [encode_example(tok, t, data.question, data.options, int(y), args.max_note_tokens,
                           shots=shots, max_seq_len=M.max_seq_len(model), name=f"{args.examples} {e}")
            for t, y, e in zip(data.texts, data.labels, data.example_ids)]
-    probs, ppl = score(model, enc, tok.pad_id, args.batch_size, progress=True)
+    probs, ppl = score(model, enc, tok.pad_id, args.batch_size, progress=sys.stderr.isatty())
     frame = prediction_frame(data, probs, ppl)
     if args.out:
         write_predictions(args.out, frame)
