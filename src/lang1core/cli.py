@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "import-hf": "lang1core.model.import_hf",
     "evaluate": "lang1core.evaluate.cli",
     "figures": "lang1core.figures.cli",
+    "score": "lang1core.finetune.cli",
+    "serve": "lang1core.finetune.serve_cli",
 }
 
 

@@ -1,0 +1,177 @@
+"""The workflow's runs on a tiny saved model: contracted prediction files and run.json,
+zero-shot / k-shot / finetune / efficiency / scratch / TF-IDF, and `lang1 score`."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+import torch
+
+from finetune_helpers import remede_dir, tiny_model, train_tokenizer
+from lang1core.finetune.loop import LoopConfig
+from lang1core.finetune.runs import (ScoreSettings, TrainSettings, run_finetune, run_prompted,
+                                     run_tfidf)
+from lang1core.model.hf import save_pretrained
+from lang1core.remede.tasks import SPLITS, TASKS
+
+RUN_KEYS = {"model", "recipe", "kind", "base", "train_task", "n_train", "k", "pretrain_tokens",
+            "finetune_tokens", "lr", "seed", "provenance"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ft")
+    spm = train_tokenizer(root / "tok")
+    from lang1core.finetune.tokens import Tokenizer
+
+    model = tiny_model(Tokenizer(spm).vocab_size)
+    save_pretrained(model, root / "base", tokenizer_model=spm, extra={"tokens_seen": 1234})
+    n = {"train": 24, "val": 12, "test": 10, "temporal": 6, "temporal_2024": 6, "external": 0}
+    return {"root": root, "spm": spm, "base": root / "base", "remede": remede_dir(root / "remede", n)}
+
+
+def check_predictions(out, tasks, data_root, cap=None):
+    for task in tasks:
+        K = len(TASKS[task].options)
+        for split in SPLITS:
+            df = pl.read_parquet(out / task / f"{split}.parquet")
+            src = pl.read_parquet(data_root / task / f"{split}.parquet")
+            assert df.columns == ["example_id", "patient_id", "label"] + [
+                f"prob_{k}" for k in range(K)] + ["qa_ppl"]
+            assert df.height == (min(src.height, cap) if cap else src.height)
+            assert df["example_id"].dtype == pl.Utf8 and df["label"].dtype == pl.Int64
+            if df.height:
+                sums = df.select(pl.sum_horizontal([f"prob_{k}" for k in range(K)]))
+                assert sums.to_series().to_numpy() == pytest.approx(1.0)
+                lab = dict(zip(src["example_id"], src["label"]))
+                assert all(lab[e] == y for e, y in zip(df["example_id"], df["label"]))
+
+
+def test_zeroshot_and_kshot(world, tmp_path):
+    for recipe, k in (("zeroshot", 0), ("kshot", 2)):
+        out = tmp_path / recipe
+        run_prompted(model_name="tiny", recipe=recipe, kind=recipe, base=world["base"],
+                     remede_dir=world["remede"], tasks=list(TASKS), splits=list(SPLITS),
+                     out_dir=out, settings=ScoreSettings(max_note_tokens=32, k_shot=k,
+                                                         max_examples=6),
+                     config={"x": 1}, seed=3)
+        check_predictions(out, TASKS, world["remede"], cap=6)
+        run = json.loads((out / "run.json").read_text())
+        assert RUN_KEYS <= set(run) and run["k"] == k and run["pretrain_tokens"] == 1234
+        assert pl.read_parquet(out / "los" / "test.parquet")["qa_ppl"].is_not_null().all()
+
+
+def test_zeroshot_answers_the_probe(world, tmp_path):
+    out = tmp_path / "z"
+    run_prompted(model_name="tiny", recipe="zeroshot", kind="zeroshot", base=world["base"],
+                 remede_dir=world["remede"], tasks=["los"], splits=["test"], out_dir=out,
+                 settings=ScoreSettings(max_note_tokens=32), config={}, seed=0,
+                 probe_splits=["val", "test"])
+    df = pl.read_parquet(out / "probe" / "test.parquet")
+    assert df.columns == ["example_id", "patient_id", "label", "prob_0", "prob_1", "prob_2",
+                          "qa_ppl"]
+    three = df.filter(pl.col("example_id").is_in(["probe-0", "probe-2", "probe-4"]))
+    two = df.filter(pl.col("example_id").is_in(["probe-1", "probe-3", "probe-5"]))
+    assert three["prob_2"].is_not_null().all() and two["prob_2"].is_null().all()
+    assert (two["prob_0"] + two["prob_1"]).to_numpy() == pytest.approx(1.0)
+
+
+def small_train(patience=4, **kw):
+    return TrainSettings(loop=LoopConfig(max_steps=3, batch_size=4, eval_every=2,
+                                         patience=patience),
+                         search_trials=1, search_steps=2, max_eval_examples=8, **kw)
+
+
+def test_single_task_finetune_predicts_all_tasks(world, tmp_path):
+    out, work = tmp_path / "pred", tmp_path / "work"
+    run_finetune(model_name="tiny", recipe="mortality", kind="finetune", base=world["base"],
+                 remede_dir=world["remede"], train_tasks=["mortality"],
+                 predict_tasks_=list(TASKS), splits=list(SPLITS), out_dir=out, work_dir=work,
+                 train=small_train(), score_settings=ScoreSettings(max_note_tokens=32, max_examples=6),
+                 config={}, seed=1)
+    check_predictions(out, TASKS, world["remede"], cap=6)
+    run = json.loads((out / "run.json").read_text())
+    assert run["train_task"] == "mortality" and run["n_train"] == 24
+    assert 1e-6 <= run["lr"] <= 1e-3 and run["finetune_tokens"] > 0
+    assert (work / "search.csv").is_file() and (work / "search.db").is_file()
+    assert (work / "curve.csv").is_file() and (work / "checkpoint" / "model.safetensors").is_file()
+
+
+def test_efficiency_scratch_lora_and_joint(world, tmp_path):
+    # A data-efficiency run from a random init with LoRA, and a joint run.
+    out = tmp_path / "eff"
+    run_finetune(model_name="scratch", recipe="los-n10", kind="efficiency", base=None,
+                 tokenizer_file=world["spm"],
+                 model_config={"preset": "debug", "overrides": {
+                     "dim": 32, "n_layers": 1, "n_heads": 2, "n_kv_heads": 1, "hidden_dim": 64}},
+                 remede_dir=world["remede"], train_tasks=["los"], predict_tasks_=["los"],
+                 splits=list(SPLITS), out_dir=out, work_dir=tmp_path / "w1", n_train=10,
+                 train=small_train(lr=1e-3, lora=True), config={},
+                 score_settings=ScoreSettings(max_note_tokens=32), seed=1)
+    check_predictions(out, ["los"], world["remede"])
+    run = json.loads((out / "run.json").read_text())
+    assert run["n_train"] == 10 and run["base"] == "random init" and run["lora"] is True
+    out = tmp_path / "joint"
+    run_finetune(model_name="tiny", recipe="joint", kind="joint", base=world["base"],
+                 remede_dir=world["remede"], train_tasks=list(TASKS),
+                 predict_tasks_=list(TASKS), splits=list(SPLITS), out_dir=out,
+                 work_dir=tmp_path / "w2", train=small_train(patience=1000, lr=1e-4),
+                 score_settings=ScoreSettings(max_note_tokens=32, max_examples=4), config={},
+                 seed=1)
+    run = json.loads((out / "run.json").read_text())
+    assert run["steps"] == 3 * len(TASKS) and run["n_train"] == 24 * len(TASKS)
+
+
+def test_tfidf(world, tmp_path):
+    out = tmp_path / "tfidf"
+    run_tfidf(task="readmission", remede_dir=world["remede"], splits=list(SPLITS),
+              out_dir=out, config={}, seed=0)
+    check_predictions_no_ppl = pl.read_parquet(out / "readmission" / "test.parquet")
+    assert check_predictions_no_ppl["qa_ppl"].is_null().all()
+    assert json.loads((out / "run.json").read_text())["kind"] == "tfidf"
+
+
+def test_score_cli(world, tmp_path, capsys):
+    from lang1core.cli import main
+
+    out = tmp_path / "p.parquet"
+    assert main(["score", str(world["base"]), str(world["remede"] / "cci" / "test.parquet"),
+                 "--out", str(out), "--max-note-tokens", "32", "--k-shot", "1"]) == 0
+    assert pl.read_parquet(out).height == 10
+    assert "cci: 10 examples" in capsys.readouterr().out
+
+
+def test_imported_transformers_llama_is_a_base_model(world, tmp_path):
+    # A directory written by transformers itself (not our exporter) scores and finetunes.
+    import shutil
+
+    transformers = pytest.importorskip("transformers")
+    from lang1core.finetune.models import load_base
+    from lang1core.finetune.tokens import Tokenizer
+
+    cfg = transformers.LlamaConfig(
+        vocab_size=Tokenizer(world["spm"]).vocab_size, hidden_size=32, intermediate_size=64,
+        num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+        max_position_embeddings=256, tie_word_embeddings=False)
+    hf_dir = tmp_path / "hf"
+    transformers.LlamaForCausalLM(cfg).save_pretrained(hf_dir)
+    shutil.copy(world["spm"], hf_dir / "tokenizer.model")
+    model, tok, ptok = load_base(hf_dir)
+    assert ptok is None and model.config.max_seq_len == 256
+    out = tmp_path / "pred"
+    run_finetune(model_name="imported", recipe="denial", kind="finetune", base=hf_dir,
+                 remede_dir=world["remede"], train_tasks=["denial"], predict_tasks_=["denial"],
+                 splits=["test"], out_dir=out, work_dir=tmp_path / "w",
+                 train=small_train(lr=1e-4, lora=True),
+                 score_settings=ScoreSettings(max_note_tokens=32), config={}, seed=0)
+    assert pl.read_parquet(out / "denial" / "test.parquet").height == 10

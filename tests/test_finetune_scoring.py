@@ -1,0 +1,105 @@
+"""Multiple-choice scoring: hand computation, padding, truncation, k-shot budget."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from finetune_helpers import tiny_model, train_tokenizer
+from lang1core.finetune.scoring import encode_example, score
+from lang1core.finetune.tokens import Tokenizer
+from lang1core.remede.prompts import format_prompt
+from lang1core.remede.tasks import TASKS
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One intra-op thread: tiny matrices gain nothing from more, and on a busy 2-core
+    machine two threads contend badly."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def tok(tmp_path_factory):
+    return Tokenizer(train_tokenizer(tmp_path_factory.mktemp("spm")))
+
+
+@pytest.fixture(scope="module")
+def model(tok):
+    torch.manual_seed(0)
+    return tiny_model(tok.vocab_size).eval()
+
+
+def test_letter_scores_equal_hand_computation(tok, model):
+    t = TASKS["cci"]
+    e = encode_example(tok, "patient admitted with fever and cough", t.question, t.options, 3)
+    probs, ppl = score(model, [e], tok.pad_id)
+    with torch.no_grad():
+        logits = model(torch.tensor([e.ids]))[0].double()  # [T, V]
+    _, letters = tok.answer_tokens(len(t.options))
+    want = torch.softmax(logits[len(e.ids) - 2, letters], -1).numpy()
+    np.testing.assert_allclose(probs[0], want, rtol=1e-4, atol=1e-6)
+    assert probs[0].sum() == pytest.approx(1.0)
+    # Perplexity of question + options + answer letter given the note.
+    logp = torch.log_softmax(logits, -1)
+    nll = [-float(logp[p - 1, e.ids[p]]) for p in range(e.qa_start, len(e.ids))]
+    assert ppl[0] == pytest.approx(math.exp(np.mean(nll)), rel=1e-4)
+    # The prompt is format_prompt's, tokenized as note + rest.
+    assert e.ids[-1] == letters[3]
+    text = tok.decode(e.ids[1:e.qa_start]) + tok.decode(e.ids[e.qa_start:-1])
+    assert "Answer:" in text and t.question.split()[-1] in text
+
+
+def test_batched_scoring_equals_one_by_one(tok, model):
+    t = TASKS["readmission"]
+    texts = ["short note", "a much longer note " * 12, "medium length note about sepsis"]
+    enc = [encode_example(tok, x, t.question, t.options, i % 2) for i, x in enumerate(texts)]
+    batched, bppl = score(model, enc, tok.pad_id, batch_size=3)
+    for i, e in enumerate(enc):
+        single, sppl = score(model, [e], tok.pad_id)
+        np.testing.assert_allclose(batched[i], single[0], rtol=1e-4, atol=1e-6)
+        assert bppl[i] == pytest.approx(sppl[0], rel=1e-4)
+
+
+def test_truncation_keeps_question_intact(tok):
+    t = TASKS["los"]
+    long_note = "patient admitted with chest pain and fever " * 200
+    e = encode_example(tok, long_note, t.question, t.options, 1, max_note_tokens=32)
+    assert e.qa_start == 1 + 32  # BOS + the first 32 note tokens (right-truncated)
+    assert e.ids[1:33] == tok.encode(long_note)[:32]
+    suffix = tok.encode(format_prompt("", t.question, t.options))
+    assert e.ids[e.qa_start:e.qa_start + len(suffix)] == suffix
+    # A context too small for the budget shrinks the note, never the question.
+    e2 = encode_example(tok, long_note, t.question, t.options, 1, max_note_tokens=512,
+                        max_seq_len=len(e.ids) + 5)
+    assert len(e2.ids) <= len(e.ids) + 5
+    assert e2.ids[e2.qa_start:e2.qa_start + len(suffix)] == suffix
+    with pytest.raises(ValueError, match="context"):
+        encode_example(tok, long_note, t.question, t.options, 1, max_seq_len=10)
+
+
+def test_kshot_shares_the_note_budget(tok):
+    t = TASKS["mortality"]
+    long_note = "renal failure lactate rising " * 100
+    shots = [(long_note, 0), (long_note, 1)]
+    e = encode_example(tok, long_note, t.question, t.options, 1, max_note_tokens=60, shots=shots)
+    _, letters = tok.answer_tokens(2)
+    suffix = tok.encode(format_prompt("", t.question, t.options)) + tok.answer_tokens(2)[0]
+    sep = tok.encode("\n\n")
+    per = 60 // 3
+    assert len(e.ids) == 1 + 3 * per + 3 * len(suffix) + 3 + 2 * len(sep)
+    # The shots' answers are in the prompt, in order.
+    first = 1 + per + len(suffix)
+    assert e.ids[first] == letters[0]
+
+
+def test_bad_label_is_named(tok):
+    t = TASKS["denial"]
+    with pytest.raises(ValueError, match="ex7: label 2"):
+        encode_example(tok, "note", t.question, t.options, 2, name="ex7")
