@@ -26,6 +26,8 @@ rule finetune_zeroshot:
         res("benchmarks", "finetune", "{model}", "zeroshot.tsv")
     wildcard_constraints:
         model=_alt(PRETRAIN_MODELS + FT_SNAPSHOTS + list(FT_HF)),
+    conda:
+        ENV
     threads: FT["threads"]
     resources:
         **FT_RESOURCES,
@@ -83,6 +85,8 @@ rule finetune_train:
     wildcard_constraints:
         model=_alt(FT_MODELS),
         recipe=_alt(FT_TASKS + ["joint"]),
+    conda:
+        ENV
     threads: FT["threads"]
     resources:
         **FT_RESOURCES,
@@ -158,6 +162,8 @@ rule finetune_tfidf:
         res("logs", "finetune", "tfidf", "{task}.log"),
     wildcard_constraints:
         task=_alt(FT_TASKS),
+    conda:
+        ENV
     params:
         splits=FT_SPLITS,
         settings=FT,
