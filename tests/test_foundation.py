@@ -66,3 +66,16 @@ def test_provenance_hashes_named_files(tmp_path):
     assert p["seed"] == 7
     assert p["files"]["data"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     json.dumps(p)  # serialisable as-is
+
+
+def test_an_uncaught_error_reaches_the_log_file(tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "rule.log"
+    code = ("from lang1core.logs import setup_logging; "
+            f"setup_logging({str(log)!r}); raise ValueError('bad row 7 in notes.csv')")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode != 0
+    text = log.read_text()
+    assert "bad row 7 in notes.csv" in text and "Traceback" in text

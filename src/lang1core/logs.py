@@ -19,6 +19,16 @@ def setup_logging(log_file: str | Path | None = None, level: int = logging.INFO)
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, mode="w"))
     logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
+    if log_file is not None:
+        sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(exc_type, exc, tb) -> None:
+    """Write an uncaught error into the log file too: a failed rule (or Slurm job) then shows
+    its traceback where the user is told to look, not only on the scheduler's stderr."""
+    if not issubclass(exc_type, KeyboardInterrupt):
+        logging.getLogger("lang1core").critical("failed: %s", exc, exc_info=(exc_type, exc, tb))
+    sys.__excepthook__(exc_type, exc, tb)
 
 
 _warned: set[str] = set()
