@@ -53,3 +53,16 @@ def test_changing_one_key_reruns_only_what_depends_on_it(local_run, overlay, rer
     planned = planned_rules(local_run, *TEST_CONFIG, str(overlay_file.name))
     assert reruns <= planned, planned
     assert not keeps & planned, planned
+
+
+def test_paper_config_plans_the_full_study_with_gpu_requests(repo):
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "configs/paper.yaml"],
+                         cwd=repo, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-4000:]
+    out = run.stdout + run.stderr
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:", 1)[1].split("\n\n", 1)[0], re.M))
+    assert int(jobs["pretrain"]) == 4  # lang1, generalist, clinical_only, lang1_7b
+    assert "figure_fig2a" in jobs and int(jobs["finetune_train"]) > 0
+    blocks = {m.group(1): m.group(2) for m in re.finditer(r"^rule (\w+):\n((?:    .*\n)+)", out, re.M)}
+    assert "gpu=8" in blocks["pretrain"]  # one 8-GPU node per model, launched with torchrun
+    assert "gpu=1" in blocks["finetune_train"]
