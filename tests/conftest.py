@@ -41,3 +41,25 @@ def local_run(tmp_path_factory):
     run = snakemake(workdir, "--cores", "2", *TEST_CONFIG)
     assert run.returncode == 0, run.stderr[-6000:]
     return workdir
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One intra-op torch thread for tests of tiny models: small matrices gain nothing from
+    more, and on a busy 2-core machine two threads contend badly."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def tok(tmp_path_factory):
+    """A tiny SentencePiece tokenizer trained on made-up notes (finetune tests)."""
+    from finetune_helpers import train_tokenizer
+
+    from lang1core.finetune.tokens import Tokenizer
+
+    return Tokenizer(train_tokenizer(tmp_path_factory.mktemp("spm")))

@@ -9,29 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from finetune_helpers import note, tiny_model, train_tokenizer
+from finetune_helpers import note, tiny_model
 from lang1core.finetune.data import TaskData, auroc
 from lang1core.finetune.lora import LoRALinear, apply_lora, merge_lora
 from lang1core.finetune.loop import LoopConfig, _Cycler, encode_all, finetune, mixed_batch
 from lang1core.finetune.scoring import score
 from lang1core.finetune.search import lr_search
-from lang1core.finetune.tokens import Tokenizer
 from lang1core.remede.tasks import TASKS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: tiny matrices gain nothing from more, and on a busy 2-core
-    machine two threads contend badly."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def tok(tmp_path_factory):
-    return Tokenizer(train_tokenizer(tmp_path_factory.mktemp("spm")))
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_data(n: int, seed: int, task: str = "mortality") -> TaskData:

@@ -20,12 +20,7 @@ RUN_KEYS = {"model", "recipe", "kind", "base", "train_task", "n_train", "k", "pr
             "finetune_tokens", "lr", "seed", "provenance"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +115,8 @@ def test_efficiency_scratch_lora_and_joint(world, tmp_path):
                  score_settings=ScoreSettings(max_note_tokens=32), seed=1)
     check_predictions(out, ["los"], world["remede"])
     run = json.loads((out / "run.json").read_text())
-    assert run["n_train"] == 10 and run["base"] == "random init" and run["lora"] is True
+    assert run["n_train"] == 10 and run["base"] is None and run["base_dir"] == "random init"
+    assert run["lora"] is True
     out = tmp_path / "joint"
     run_finetune(model_name="tiny", recipe="joint", kind="joint", base=world["base"],
                  remede_dir=world["remede"], train_tasks=list(TASKS),
@@ -175,3 +171,12 @@ def test_imported_transformers_llama_is_a_base_model(world, tmp_path):
                  train=small_train(lr=1e-4, lora=True),
                  score_settings=ScoreSettings(max_note_tokens=32), config={}, seed=0)
     assert pl.read_parquet(out / "denial" / "test.parquet").height == 10
+
+
+def test_runs_name_their_base_model_not_its_folder():
+    from lang1core.finetune.runs import base_model
+
+    assert base_model("lang1") == "lang1"
+    assert base_model("lang1-s3") == "lang1"  # a pretraining snapshot belongs to its model
+    assert base_model("clinical_only") == "clinical_only"
+    assert base_model("scratch") is None

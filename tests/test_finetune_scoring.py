@@ -8,26 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from finetune_helpers import tiny_model, train_tokenizer
+from finetune_helpers import tiny_model
 from lang1core.finetune.scoring import encode_example, score
-from lang1core.finetune.tokens import Tokenizer
 from lang1core.remede.prompts import format_prompt
 from lang1core.remede.tasks import TASKS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: tiny matrices gain nothing from more, and on a busy 2-core
-    machine two threads contend badly."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def tok(tmp_path_factory):
-    return Tokenizer(train_tokenizer(tmp_path_factory.mktemp("spm")))
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

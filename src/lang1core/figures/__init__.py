@@ -22,8 +22,14 @@ __all__ = ["FIGURES", "DATASET_TABLES", "render", "render_dataset_table", "rende
 
 
 def figure_function(name: str) -> Callable:
-    from lang1core.figures import (calibration, conditional, performance, strata, trajectory,
-                                   transfer)
+    from lang1core.figures import (
+        calibration,
+        conditional,
+        performance,
+        strata,
+        trajectory,
+        transfer,
+    )
 
     for module in (performance, trajectory, transfer, calibration, conditional, strata):
         if hasattr(module, name):

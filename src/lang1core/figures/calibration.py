@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from lang1core.figures.common import task_list, Options, legend_below, own_task, rows, series_in, subplots
-from lang1core.figures.style import (FULL_WIDTH, TASK_ORDER, model_color, model_label, not_run,
-                                     split_label, task_label)
+from lang1core.figures.common import (
+    Options,
+    legend_below,
+    own_task,
+    rows,
+    series_in,
+    subplots,
+    task_list,
+    task_panels,
+)
+from lang1core.figures.style import (
+    FULL_WIDTH,
+    model_color,
+    model_label,
+    split_label,
+)
 from lang1core.figures.tables import Tables
 
 
@@ -18,12 +30,7 @@ def figE5(t: Tables, opts: Options):
     tasks = task_list(t)
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=1.95)
     handles = {}
-    for ax, task in zip(axes, tasks):
-        ax.set_title(task_label(task), loc="left")
-        d = rows(cal, task=task)
-        if d.is_empty():
-            not_run(ax, "calibration")
-            continue
+    for ax, task, d in task_panels(axes, tasks, cal, "calibration"):
         ax.plot([0, 1], [0, 1], color="#888888", lw=0.6, ls="--")
         lines = []
         for s in series_in(d):

@@ -9,8 +9,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from lang1core.figures.style import (Style, ci_yerr, model_color, model_label, order_models,
-                                     order_tasks)
+from lang1core.figures.style import (
+    Style,
+    ci_yerr,
+    model_color,
+    model_label,
+    not_run,
+    order_models,
+    order_tasks,
+    task_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -168,3 +176,15 @@ def options_from_config(section: dict | None, source: str | None = None) -> Opti
         kw["periods"] = tuple(section["periods"])
     return Options(style=style_from_config(section), note=data_note(source, section.get("note")),
                    **kw)
+
+
+def task_panels(axes, tasks, df: pl.DataFrame, what: str = ""):
+    """Yield (axis, task, the task's rows of df) per panel, each titled with its task; a
+    panel whose task has no rows says "not run" and is skipped."""
+    for ax, task in zip(axes, tasks):
+        ax.set_title(task_label(task), loc="left")
+        d = rows(df, task=task)
+        if d.is_empty():
+            not_run(ax, what)
+            continue
+        yield ax, task, d

@@ -6,10 +6,28 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from lang1core.figures.common import (task_list, Options, grouped_points, legend_below, own_task, rows,
-                                      series_in, subplots, value_of, ylim_for)
-from lang1core.figures.style import (FULL_WIDTH, TASK_ORDER, model_color, model_label,
-                                     not_run, order_models, split_label, task_label)
+from lang1core.figures.common import (
+    Options,
+    grouped_points,
+    legend_below,
+    own_task,
+    rows,
+    series_in,
+    subplots,
+    task_list,
+    task_panels,
+    value_of,
+    ylim_for,
+)
+from lang1core.figures.style import (
+    FULL_WIDTH,
+    model_color,
+    model_label,
+    not_run,
+    order_models,
+    split_label,
+    task_label,
+)
 from lang1core.figures.tables import Tables
 
 FINETUNED = ("finetune", "joint", "scratch", "tfidf")
@@ -128,12 +146,7 @@ def figA2(t: Tables, opts: Options):
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=2.0)
     xs = np.arange(len(opts.periods))
     handles = {}
-    for ax, task in zip(axes, tasks):
-        ax.set_title(task_label(task), loc="left")
-        d = rows(df, task=task)
-        if d.is_empty():
-            not_run(ax)
-            continue
+    for ax, task, d in task_panels(axes, tasks, df):
         series = series_in(d)
         for j, s in enumerate(series):
             v = [value_of(rows(d, series=s, split=p)) for p in opts.periods]
@@ -223,12 +236,7 @@ def figM10(t: Tables, opts: Options):
     tasks = task_list(t)
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=1.85, sharey=False)
     handles = {}
-    for ax, task in zip(axes, tasks):
-        ax.set_title(task_label(task), loc="left")
-        d = rows(both, task=task)
-        if d.is_empty():
-            not_run(ax)
-            continue
+    for ax, task, d in task_panels(axes, tasks, both):
         lo = min(d["x"].min(), d["y"].min()) - 0.03
         hi = min(1.0, max(d["x"].max(), d["y"].max()) + 0.03)
         ax.plot([lo, hi], [lo, hi], color="#888888", lw=0.6, ls="--", zorder=1)

@@ -10,9 +10,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from lang1core.figures.common import Options, own_task, rows, task_list
-from lang1core.figures.style import (FULL_WIDTH, TASK_ORDER, ci_yerr, model_color, model_label,
-                                     not_run, split_label, task_label)
+from lang1core.figures.common import Options, own_task, rows, task_list, task_panels
+from lang1core.figures.style import (
+    FULL_WIDTH,
+    ci_yerr,
+    model_color,
+    model_label,
+    not_run,
+    split_label,
+)
 from lang1core.figures.tables import Tables
 
 ATTRIBUTE_LABELS = {"age_band": "Age", "sex": "Sex", "race": "Race", "ethnicity": "Ethnicity",
@@ -48,12 +54,7 @@ def figK8(t: Tables, opts: Options):
                              squeeze=False)
     axes = axes[0]
     color = model_color(opts.primary_model)
-    for ax, task in zip(axes, tasks):
-        ax.set_title(task_label(task), loc="left")
-        d = rows(st, task=task)
-        if d.is_empty():
-            not_run(ax)
-            continue
+    for ax, task, d in task_panels(axes, tasks, st):
         vals, lo, hi, yy = [], [], [], []
         for (a, g), yi in zip(keys, y):
             r = rows(d, attribute=a, group=g)

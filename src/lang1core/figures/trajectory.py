@@ -9,9 +9,26 @@ import matplotlib.ticker as mticker
 import numpy as np
 import polars as pl
 
-from lang1core.figures.common import task_list, Options, legend_below, own_task, rows, series_in, subplots
-from lang1core.figures.style import (FULL_WIDTH, HALF_WIDTH, TASK_ORDER, fmt_tokens, tokens_axis,
-                                     model_color, model_label, not_run, split_label, task_label)
+from lang1core.figures.common import (
+    Options,
+    legend_below,
+    own_task,
+    rows,
+    series_in,
+    subplots,
+    task_list,
+    task_panels,
+)
+from lang1core.figures.style import (
+    FULL_WIDTH,
+    HALF_WIDTH,
+    model_color,
+    model_label,
+    not_run,
+    split_label,
+    task_label,
+    tokens_axis,
+)
 from lang1core.figures.tables import Tables
 
 log = logging.getLogger(__name__)
@@ -83,12 +100,7 @@ def fig3b(t: Tables, opts: Options):
     tasks = task_list(t)
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=1.9)
     handles = {}
-    for ax, task in zip(axes, tasks):
-        ax.set_title(task_label(task), loc="left")
-        d = rows(df, task=task)
-        if d.is_empty():
-            not_run(ax)
-            continue
+    for ax, task, d in task_panels(axes, tasks, df):
         for s in series_in(d):
             e = rows(d, series=s)
             handles[s] = _line_with_band(ax, e["pretrain_tokens"], e["auroc"], e["ci_low"],
@@ -112,12 +124,7 @@ def fig4a(t: Tables, opts: Options):
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=1.9)
     handles = {}
     markers = {"finetune": "o", "joint": "s", "scratch": "^", "efficiency": "."}
-    for ax, task in zip(axes, tasks):
-        ax.set_title(task_label(task), loc="left")
-        d = rows(df, task=task)
-        if d.is_empty():
-            not_run(ax)
-            continue
+    for ax, task, d in task_panels(axes, tasks, df):
         for s in series_in(d):
             for kind, m in markers.items():
                 e = rows(d, series=s, kind=kind)
@@ -192,12 +199,7 @@ def fig4c(t: Tables, opts: Options):
                   "joint": "multi-task", "efficiency": "fewer examples", "scratch": "scratch",
                   "kshot": "k-shot", "tfidf": "TF-IDF"}
     kinds_seen: set[str] = set()
-    for ax, task in zip(axes, tasks):
-        ax.set_title(task_label(task), loc="left")
-        d = rows(df, task=task)
-        if d.is_empty():
-            not_run(ax, "perplexity")
-            continue
+    for ax, task, d in task_panels(axes, tasks, df, "perplexity"):
         for s in series_in(d):
             e = rows(d, series=s)
             for kind in e["kind"].unique().to_list():

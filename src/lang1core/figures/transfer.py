@@ -11,8 +11,15 @@ import numpy as np
 import polars as pl
 
 from lang1core.figures.common import Options, rows, task_list
-from lang1core.figures.style import (FULL_WIDTH, HALF_WIDTH, TASK_ORDER, model_label, not_run,
-                                     order_models, split_label, task_label)
+from lang1core.figures.style import (
+    FULL_WIDTH,
+    HALF_WIDTH,
+    model_label,
+    not_run,
+    order_models,
+    split_label,
+    task_label,
+)
 from lang1core.figures.tables import Tables
 
 CMAP = "viridis"

@@ -1,4 +1,4 @@
-"""Finetuning and multiple-choice scoring of ReMedE tasks (issue 7).
+"""Finetuning and multiple-choice scoring of ReMedE tasks.
 
 Modules: `tokens` (SentencePiece wrapper and answer-letter ids), `scoring` (prompt building,
 letter-logit probabilities, question-answer perplexity), `loop` (finetuning with early

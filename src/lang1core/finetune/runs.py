@@ -13,6 +13,7 @@ import copy
 import csv
 import json
 import logging
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -112,6 +113,19 @@ def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettin
     return counts
 
 
+_SNAPSHOT = re.compile(r"^(?P<base>.+)-s\d+$")
+
+
+def base_model(model_name: str) -> str | None:
+    """The pretrained model a run starts from, by name: `lang1` for `lang1` and its snapshots
+    `lang1-s3`; None for a random initialisation (`scratch`). Evaluation and figures group
+    runs by it; the directory it was loaded from is recorded as `base_dir`."""
+    if model_name == "scratch":
+        return None
+    m = _SNAPSHOT.match(model_name)
+    return m.group("base") if m else model_name
+
+
 def write_run_json(out_dir, config, seed, **fields) -> None:
     keys = ["model", "recipe", "kind", "base", "train_task", "n_train", "k",
             "pretrain_tokens", "finetune_tokens", "lr", "seed"]
@@ -139,7 +153,8 @@ def run_prompted(*, model_name, recipe, kind, base, remede_dir, tasks, splits, o
         predict_tasks(model, tok, remede_dir, ["probe"], probe_splits, out_dir,
                       replace(settings, k_shot=0))
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
-                   base=str(base), k=settings.k_shot, pretrain_tokens=ptok, finetune_tokens=0)
+                   base=base_model(model_name), base_dir=str(base), k=settings.k_shot,
+                   pretrain_tokens=ptok, finetune_tokens=0)
 
 
 @dataclass
@@ -216,7 +231,8 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
                       "tokens_seen": ptok, "finetune_tokens": result.tokens})
     predict_tasks(model0, tok, remede_dir, predict_tasks_, splits, out_dir, score_settings)
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
-                   base=str(base) if base is not None else "random init",
+                   base=base_model(model_name),
+                   base_dir=str(base) if base is not None else "random init",
                    train_task=",".join(train_tasks), n_train=sum(n_used.values()), k=0,
                    pretrain_tokens=ptok, finetune_tokens=result.tokens, lr=lr,
                    best_step=result.best_step, steps=result.steps,
@@ -251,7 +267,7 @@ def run_tfidf(*, task, remede_dir, splits, out_dir, config, seed, max_features=5
         write_predictions(Path(out_dir, task, f"{split}.parquet"),
                           prediction_frame(data, clf.predict(data), None))
     write_run_json(out_dir, config, seed, model="tfidf", recipe=task, kind="tfidf",
-                   base="tfidf+logistic regression", train_task=task, n_train=len(tr), k=0,
+                   base=None, base_dir="tfidf+logistic regression", train_task=task, n_train=len(tr), k=0,
                    pretrain_tokens=0, finetune_tokens=0, lr=None, C=clf.c)
 
 
