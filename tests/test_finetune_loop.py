@@ -137,3 +137,15 @@ def test_subsets_are_nested_and_seeded():
     assert set(small.example_ids) < set(large.example_ids)
     assert d.sample(10, 3).example_ids == small.example_ids
     assert d.sample(None, 3) is d and d.sample(80, 3) is d
+
+
+def test_a_capped_sample_keeps_the_rare_class():
+    # 190 examples, 10 positive: every seed's 32-example sample holds about 32 * 10/190
+    # positives, never none (a plain random sample misses them all about 15% of the time).
+    t = TASKS["mortality"]
+    labels = np.array([1] * 10 + [0] * 180)
+    ids = [str(i) for i in range(190)]
+    d = TaskData("mortality", ids, ids, ["note"] * 190, labels, t.question, list(t.options))
+    for seed in range(50):
+        positives = int(np.asarray(d.sample(32, seed).labels).sum())
+        assert 1 <= positives <= 2, (seed, positives)

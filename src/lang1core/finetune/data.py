@@ -62,12 +62,23 @@ class TaskData:
         )
 
     def sample(self, n: int | None, seed: int) -> "TaskData":
-        """At most n examples, drawn without replacement (seeded); all when n is None.
-        Samples are nested: with the same seed, the n examples include the m < n ones, so
-        data-efficiency subsets grow rather than change."""
+        """At most n examples, drawn without replacement (seeded) and stratified by label;
+        all when n is None. Samples are nested: with the same seed, the n examples include the
+        m < n ones, so data-efficiency subsets grow rather than change.
+
+        Stratified so a capped evaluation split keeps its rare class: the i-th (shuffled)
+        example of a class with c members gets the key (i + u) / c, u ~ U[0, 1), and the
+        smallest keys are taken, so every prefix holds each class in proportion and a class
+        appears within the first len/c examples."""
         if n is None or n >= len(self):
             return self
-        order = np.random.default_rng(seed).permutation(len(self))
+        rng = np.random.default_rng(seed)
+        labels = np.asarray(self.labels)
+        keys = np.empty(len(labels))
+        for c in np.unique(labels):
+            members = rng.permutation(np.flatnonzero(labels == c))
+            keys[members] = (np.arange(len(members)) + rng.random(len(members))) / len(members)
+        order = np.argsort(keys, kind="stable")
         return self.subset(sorted(order[:n].tolist()))
 
 
