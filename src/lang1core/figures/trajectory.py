@@ -22,6 +22,7 @@ from lang1core.figures.common import (
 from lang1core.figures.style import (
     FULL_WIDTH,
     HALF_WIDTH,
+    ci_yerr,
     model_color,
     model_label,
     not_run,
@@ -130,7 +131,6 @@ def fig4a(t: Tables, opts: Options):
                 e = rows(d, series=s, kind=kind)
                 if e.is_empty():
                     continue
-                from lang1core.figures.style import ci_yerr
                 h = ax.errorbar(e["total"], e["auroc"],
                                 yerr=ci_yerr(e["auroc"], e["ci_low"], e["ci_high"]),
                                 fmt=m, color=model_color(s), ms=3.5 if m != "." else 5,
