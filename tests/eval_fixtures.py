@@ -102,9 +102,23 @@ def build_remede(root: Path, n: int = 120, seed: int = 0, tasks=tuple(TASKS), sp
     for name in DATASET_TABLES:  # remede.smk's REMEDE_TABLES; contents are placeholders
         counts.write_csv(stats / f"{name}.csv")
         (stats / f"{name}.md").write_text("| task | split | n |\n|---|---|---|\n")
-    (root / "remede" / "manifest.json").write_text(json.dumps(
-        {t: {"options": list(TASKS[t].options)} for t in tasks}, indent=1))
+    info = {t: {"options": list(TASKS[t].options)} for t in tasks}
+    if "los" in info:
+        info["los"]["los"] = {"edges": list(FIXTURE_LOS_EDGES), "unit": "calendar_days"}
+    (root / "remede" / "manifest.json").write_text(json.dumps({"tasks": info}, indent=1))
     return frames
+
+
+FIXTURE_LOS_EDGES = (2, 3, 5)
+ORACLE_DAYS = 31  # the synthetic oracle's LOS distribution: days 0..29 and ">= 30"
+
+
+def spread_to_days(class_probs: np.ndarray, edges=FIXTURE_LOS_EDGES) -> np.ndarray:
+    """Class probabilities spread evenly over each bin's whole days (the synthetic oracle's
+    LOS format); mapping back with the same edges restores them."""
+    cls = np.searchsorted(np.array(edges), np.arange(ORACLE_DAYS), side="left")
+    width = np.bincount(cls, minlength=class_probs.shape[1])
+    return class_probs[:, cls] / width[cls]
 
 
 def build_oracle(root: Path, frames: dict, seed: int = 1) -> Path:
@@ -112,10 +126,13 @@ def build_oracle(root: Path, frames: dict, seed: int = 1) -> Path:
     for (task, split), ex in frames.items():
         k = len(TASKS[task].options)
         p = predictions_frame(ex, k, 3.0, seed + len(rows))
-        probs = p.select([f"prob_{c}" for c in range(k)]).to_numpy().tolist()
-        rows.append(pl.DataFrame({"task": [task] * len(ex), "encounter_id": ex["encounter_id"],
-                                  "probs": probs, "label": ex["label"]},
-                                 schema={"task": pl.String, "encounter_id": pl.String,
+        probs = p.select([f"prob_{c}" for c in range(k)]).to_numpy()
+        classes = "options"
+        if task == "los":
+            probs, classes = spread_to_days(probs), "days"
+        rows.append(pl.DataFrame({"task": [task] * len(ex), "encounter_id": ex["encounter_id"], "classes": classes,
+                                  "probs": probs.tolist(), "label": ex["label"]},
+                                 schema={"task": pl.String, "encounter_id": pl.String, "classes": pl.String,
                                          "probs": pl.List(pl.Float64), "label": pl.Int64}))
     path = Path(root) / "oracle" / "oracle.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)

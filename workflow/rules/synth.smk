@@ -14,6 +14,7 @@ if config["source"] == "synthetic":
             res("logs", "synth.log"),
         benchmark:
             res("benchmarks", "synth.tsv")
+        threads: 2
         conda:
             ENV
         params:

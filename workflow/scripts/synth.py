@@ -10,4 +10,5 @@ options = dict(snakemake.params.synth)  # noqa: F821
 if "sites" in options:
     options["sites"] = tuple(options["sites"])
 cfg = SynthConfig(seed=snakemake.params.seed, **options)  # noqa: F821
-generate(cfg, Path(snakemake.output.tables[0]).parent, snakemake.output.oracle, progress=False)  # noqa: F821
+generate(cfg, Path(snakemake.output.tables[0]).parent, snakemake.output.oracle, progress=False,  # noqa: F821
+         workers=snakemake.threads)  # noqa: F821

@@ -15,10 +15,12 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from lang1core.evaluate.metrics import EvalSettings, score_split
 from lang1core.provenance import provenance
+from lang1core.remede.labels import day_probs_to_bins
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +86,7 @@ def load_split(pred_path, remede_path, oracle: pl.DataFrame | None, strata: list
     dropped["missing_probability"] = int(df.filter(~ok).height)
     df = df.filter(ok).with_columns(pl.col("label").cast(pl.Int64))
     if oracle is not None and "encounter_id" in df.columns:
-        o = oracle.filter(pl.col("task") == task).select(
-            pl.col("encounter_id").cast(pl.String), pl.col("probs").alias("oracle_probs"))
+        o = oracle_for_task(oracle, task, remede_path)
         if len(o):
             df = df.with_columns(pl.col("encounter_id").cast(pl.String)).join(
                 o, on="encounter_id", how="left", maintain_order="left")
@@ -93,6 +94,35 @@ def load_split(pred_path, remede_path, oracle: pl.DataFrame | None, strata: list
         if n:
             log.info("%s/%s: %d row(s) %s", task, split, n, c)
     return df, k, options, dropped
+
+
+def oracle_for_task(oracle: pl.DataFrame, task: str, remede_path) -> pl.DataFrame:
+    """The oracle's (encounter_id, oracle_probs) of one task, in the task's classes.
+
+    The oracle states its class definition per row (`classes`): "options" (the task's own
+    options) or, for LOS, "days" (a distribution over whole days, mapped here to the bins the
+    ReMedE build chose, read from its manifest). Anything else is refused: an oracle scored
+    on classes other than the task's would report a wrong AUROC without complaint."""
+    o = oracle.filter(pl.col("task") == task)
+    if o.is_empty():
+        return o.select(pl.col("encounter_id").cast(pl.String), pl.col("probs").alias("oracle_probs"))
+    classes = set(o["classes"].unique().to_list()) if "classes" in o.columns else {None}
+    want = "days" if task == "los" else "options"
+    if classes != {want}:
+        raise PredictionError(f"oracle: task {task!r} gives classes {sorted(map(str, classes))}, "
+                              f"expected {want!r} (regenerate the oracle with this version of lang1)")
+    probs = o["probs"]
+    if task == "los":
+        manifest = Path(remede_path).parent.parent / "manifest.json"
+        try:
+            los = json.loads(manifest.read_text())["tasks"]["los"]["los"]
+        except (OSError, KeyError, ValueError) as e:
+            raise PredictionError(f"{manifest}: no LOS bin edges to map the oracle's days to ({e})") from None
+        if los.get("unit") != "calendar_days":
+            raise PredictionError(f"{manifest}: LOS unit {los.get('unit')!r}; the oracle maps whole days only")
+        mapped = day_probs_to_bins(np.array(probs.to_list(), dtype=np.float64), los["edges"])
+        probs = pl.Series(mapped.tolist(), dtype=pl.List(pl.Float64))
+    return pl.DataFrame({"encounter_id": o["encounter_id"].cast(pl.String), "oracle_probs": probs})
 
 
 def _clean(obj):

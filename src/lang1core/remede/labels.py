@@ -8,6 +8,7 @@ manifest can account for every stay that did not become an example.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from lang1core.charlson import METHOD as CCI_METHOD
@@ -143,6 +144,20 @@ def los_edges_from(values: pl.Series, unit: str) -> list[float]:
     for i in range(1, 3):
         edges[i] = max(edges[i], round(edges[i - 1] + 0.1, 1))
     return edges
+
+
+def day_probs_to_bins(day_probs: np.ndarray, edges) -> np.ndarray:
+    """Probabilities over whole days 0, 1, ..., D-2 and ">= D-1" (one row per stay) mapped to
+    the LOS bins of `los_bin` (whole-day unit). Every edge must be a whole day below D - 1, so
+    the last, open-ended day bucket falls in the last bin."""
+    edges = [float(e) for e in edges]
+    last = day_probs.shape[1] - 1
+    if any(e != int(e) or not 0 <= e < last for e in edges):
+        raise ValueError(f"LOS edges {edges} are not whole days in [0, {last})")
+    cls = np.searchsorted(np.array(edges), np.arange(day_probs.shape[1]), side="left")
+    out = np.zeros((len(day_probs), len(edges) + 1))
+    np.add.at(out.T, cls, day_probs.T)
+    return out
 
 
 def los_bin(edges: list[float]) -> pl.Expr:

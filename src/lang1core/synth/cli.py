@@ -27,6 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-corpus-notes", action="store_true",
                    help="write only each stay's H&P and discharge summary (no progress, nursing, radiology, ...)")
     p.add_argument("--oracle", default=None, help="oracle parquet path (default OUT/../oracle/oracle.parquet)")
+    p.add_argument("--workers", type=int, default=1, help="processes rendering chunks in parallel (the output "
+                   "is the same for any number)")
     p.add_argument("--log", default=None, help="also log to this file")
 
 
@@ -38,5 +40,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = SynthConfig(n_patients=args.n_patients, seed=args.seed, start_year=args.start_year,
                       end_year=args.end_year, sites=tuple(args.sites), chunk_size=args.chunk_size,
                       multipart_fraction=args.multipart_fraction, corpus_notes=not args.no_corpus_notes)
-    generate(cfg, args.out, args.oracle)
+    if args.workers < 1:
+        raise SystemExit(f"--workers must be >= 1, got {args.workers}")
+    generate(cfg, args.out, args.oracle, workers=args.workers)
     return 0

@@ -22,37 +22,44 @@ CODE_COUNTS = np.array([len(c.codes) for c in CONDITIONS])
 CODE_TABLE = np.array([code for c in CONDITIONS for code in c.codes])
 CODE_OFFSET = np.r_[0, np.cumsum(CODE_COUNTS)[:-1]]
 MAX_CCI = 48
+# P(a condition the H&P raises only as possible is confirmed and coded).
+POSSIBLE_CODED = 0.3
 # P(an inpatient stay is coded with a Charlson category its H&P does not list), by the
 # category's weight: rarer for the heavy ones, so the >7 bin stays near the study's 0.2%.
-CHART_ONLY_BY_WEIGHT = {1: 0.003, 2: 0.0012, 3: 0.0005, 6: 0.0001}
+CHART_ONLY_BY_WEIGHT = {1: 0.006, 2: 0.0025, 3: 0.0006, 6: 0.0}
+# From 2024 coders also see outside records through health-information exchange.
+CHART_ONLY_2024 = 2.0
 CHART_ONLY_RATE = np.array([CHART_ONLY_BY_WEIGHT.get(c.weight, 0.0) for c in CONDITIONS])
 
 
 def coding_rate(year: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """P(a present chronic condition is coded) per encounter."""
-    inpatient = np.where(year >= 2024, 0.9, 0.82)
+    inpatient = np.where(year >= 2024, 0.8, 0.72)
     return np.where(cls == 0, inpatient, 0.35)
 
 
-def condition_code_probs(present: np.ndarray, dx: np.ndarray, year: np.ndarray, cls: np.ndarray) -> np.ndarray:
-    """(n, N_COND) P(category k is coded): 1 for the principal's category, else rate * present
-    (plus the chart-only rate for inpatient stays where absent)."""
-    p = present * coding_rate(year, cls)[:, None] + ~present * _chart_only(cls)
+def condition_code_probs(present: np.ndarray, possible: np.ndarray, dx: np.ndarray, year: np.ndarray,
+                         cls: np.ndarray) -> np.ndarray:
+    """(n, N_COND) P(category k is coded): 1 for the principal's category, else rate * present,
+    POSSIBLE_CODED where the note raises it as possible, and the chart-only rate elsewhere
+    (inpatient stays)."""
+    p = np.where(present, coding_rate(year, cls)[:, None],
+                 np.where(possible, POSSIBLE_CODED * (cls == 0)[:, None], _chart_only(cls, year)))
     cat = DX_CAT[dx]
     rows = np.nonzero(cat >= 0)[0]
     p[rows, cat[rows]] = 1.0
     return p
 
 
-def diagnoses_frame(rng: np.random.Generator, enc: pl.DataFrame, present: np.ndarray) -> pl.DataFrame:
+def diagnoses_frame(rng: np.random.Generator, enc: pl.DataFrame, present: np.ndarray,
+                    possible: np.ndarray) -> pl.DataFrame:
     """Rows (encounter_id, icd10_code, position)."""
     n = enc.height
     dx = enc["dx"].to_numpy()
     year = enc["year"].to_numpy()
     cls = enc["cls_i"].to_numpy()
     pat = enc["pat"].to_numpy()
-    u = rng.random(present.shape)
-    coded = np.where(present, u < coding_rate(year, cls)[:, None], u < _chart_only(cls))
+    coded = rng.random(present.shape) < condition_code_probs(present, possible, dx, year, cls)
     # Don't repeat the principal's category as a secondary code.
     cat = DX_CAT[dx]
     rows = np.nonzero(cat >= 0)[0]
@@ -75,9 +82,10 @@ def diagnoses_frame(rng: np.random.Generator, enc: pl.DataFrame, present: np.nda
     })
 
 
-def _chart_only(cls: np.ndarray) -> np.ndarray:
+def _chart_only(cls: np.ndarray, year: np.ndarray) -> np.ndarray:
     """(n, N_COND) chart-only coding rates (inpatient stays only)."""
-    return (cls == 0)[:, None] * CHART_ONLY_RATE[None, :]
+    scale = (cls == 0) * np.where(year >= 2024, CHART_ONLY_2024, 1.0)
+    return scale[:, None] * CHART_ONLY_RATE[None, :]
 
 
 def cci_distribution(p: np.ndarray) -> np.ndarray:

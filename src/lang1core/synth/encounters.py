@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from lang1core.synth import latent
+from lang1core.synth import course, latent, physiology
 from lang1core.synth.catalog import (
     COND_INDEX, CONDITIONS, COVID, DEPARTMENTS, DEPT_INDEX, DEPT_KEYS, DISPOSITIONS, INPATIENT_DEPTS,
     N_COND, PAYERS, READMISSION_EXCLUDED,
@@ -189,77 +189,78 @@ def _times(rng, admit_day, los_days, cls):
 
 
 def simulate_stays(rng: np.random.Generator, pop: Population, pat, admit_day, age, present, dept,
-                   adm_type, payer, site, site_doc_missing: np.ndarray) -> dict[str, np.ndarray]:
-    """Facts and outcomes of inpatient stays (arrays of length n)."""
+                   adm_type, payer, site) -> dict[str, np.ndarray]:
+    """Facts and outcomes of inpatient stays (arrays of length n; matrices (n, k))."""
     n = len(pat)
     year = admit_day.astype("datetime64[Y]").astype(int) + 1970
+    y2024 = year >= 2024
     dx = principal_dx(rng, dept, present, admit_day)
     covid = dx == COVID_DX
     pcat = DX_CAT[dx]
     b = burden(present, pcat)
     emergency = adm_type == 0
     elective = adm_type == 2
-    # Latent acuity and the measurements the H&P shows (z = acuity + TAU * noise).
-    prior = latent.acuity_prior_mean(dept, emergency, covid)
-    acuity = prior + rng.standard_normal(n)
-    z = acuity[:, None] + latent.TAU * rng.standard_normal((n, len(latent.MEASURES)))
-    # Older templates of two sites carry no labs section.
-    no_labs = ((site == 1) & (year < 2012)) | ((site == 3) & (year < 2008))
-    shown = np.ones_like(z, dtype=bool)
-    for j, m in enumerate(latent.MEASURES):
-        if m[0] in latent.LAB_MEASURES:
-            shown[:, j] = ~no_labs
-    # Round measurements the way the note prints them; the oracle sees the rounded values.
-    z = _round_measures(z)
-    a_mean, a_var = latent.acuity_posterior(prior, z, shown)
+    # Latent acuity shows only through the printed vitals and labs; outcomes read those.
+    acuity = latent.acuity_prior_mean(dept, emergency, covid) + rng.standard_normal(n)
+    phys = physiology.draw(rng, acuity, present, covid)
+    ams = physiology.altered_mentation(rng, acuity, present)
+    points = physiology.warning_points(phys, ams)
     mets = present[:, COND_INDEX["mets"]]
     palliative = dept == DEPT_INDEX["palliative_care"]
     dnr = rng.random(n) < latent.expit(latent.dnr_logit(age, b, palliative, mets))
-    doc_missing = rng.random(n) < site_doc_missing[site]
-    # Outcomes.
-    mort = latent.mortality_visible(age, b, dnr, dept, covid) + latent.MORT_BETA_A * acuity
-    expired = rng.random(n) < latent.expit(mort + latent.MORT_SIGMA * rng.standard_normal(n))
-    log_los = (latent.los_visible(age, b, dept, elective, covid, year == 2024)
-               + latent.LOS_BETA_A * acuity + latent.LOS_SIGMA * rng.standard_normal(n))
-    los_days = np.floor(np.exp(log_los)).astype(np.int64).clip(0, 120)
-    # Only what the social history prints counts: adults' substance use, living alone
-    # (printed unless the patient is homeless).
+    frail = (0.04 * np.maximum(age - 60, 0) + 0.5 * present[:, COND_INDEX["dementia"]]
+             + 1.5 * present[:, COND_INDEX["hemiplegia"]] + 0.15 * b + 0.5 * rng.standard_normal(n))
+    function = np.where(age < 18, 0, np.digitize(frail, (1.0, 2.2)))  # 0 independent, 1 assisted, 2 dependent
+    procedure = np.isin(DX_CODE[dx], list(course.PROCEDURE_OF_DX)) & (rng.random(n) < 0.85)
     substance = pop.substance_use[pat] & (age >= 18)
     housing = pop.housing_unstable[pat]
     lives_alone = (age >= 60) & (pop.lives_alone_u[pat] < 0.3) & ~housing
-    disp = _pick_rows(rng, np.exp(latent.disposition_logits(age, b, los_days, dnr, dept, substance, housing)))
+    effect = pop.effect[pat]
+    # Length of stay and death, from the H&P's facts plus the undocumented part.
+    mort = (latent.mortality_visible(age, b, dnr, dept, covid, points, site, y2024)
+            + latent.MORT_PATIENT * effect + latent.noise_sd("mortality", latent.MORT_SIGMA, y2024) * rng.standard_normal(n))
+    expired = rng.random(n) < latent.expit(mort)
+    log_los = (latent.los_visible(age, b, dept, elective, covid, y2024, points, function, lives_alone, procedure, site)
+               + latent.LOS_PATIENT * effect + latent.noise_sd("los", latent.LOS_SIGMA, y2024) * rng.standard_normal(n))
+    los_days = np.floor(np.exp(log_los)).astype(np.int64).clip(0, 120)
+    # Denial: documentation of necessity and prior authorisation, payer and stability.
+    need = course.necessity(rng, points, elective, site)
+    no_auth = elective & (rng.random(n) > course.SITE_AUTH[site % 4])
+    obs_dx = np.isin(DX_CODE[dx], course.OBSERVATION_DX)
+    denied = rng.random(n) < latent.expit(
+        latent.denial_visible(need.sum(1), payer, elective, no_auth, obs_dx, points, year, site)
+        + latent.noise_sd("denial", latent.DENIAL_SIGMA, y2024) * rng.standard_normal(n))
+    # The hospital course and discharge.
+    ev = course.events(rng, los_days, points, age)
+    disp = _pick_rows(rng, np.exp(latent.disposition_logits(age, b, los_days, dnr, dept, substance, housing, function)))
     disp = np.where(expired, DISPOSITIONS.index("expired"), disp)
-    readmit_p = latent.expit(
-        latent.readmission_visible(age, b, housing, substance, lives_alone, los_days, disp, dept)
-        + latent.READMIT_SIGMA * rng.standard_normal(n))
-    readmit = (rng.random(n) < readmit_p) & ~expired & ~np.isin(dept, EXCLUDED_IDX)
-    denial_logit = (latent.denial_visible(doc_missing, payer, elective, year)
-                    + latent.DENIAL_BETA_A * acuity + latent.DENIAL_SIGMA * rng.standard_normal(n))
-    denied = rng.random(n) < latent.expit(denial_logit)
-    return dict(dx=dx, covid=covid, burden=b, acuity=acuity, z=z, shown=shown, a_mean=a_mean, a_var=a_var,
-                dnr=dnr, doc_missing=doc_missing, expired=expired, los_days=los_days, disposition=disp,
-                readmit=readmit, denied=denied, lives_alone=lives_alone, substance=substance)
+    dc = physiology.discharge_labs(rng, phys, los_days)
+    abnormal = (dc["hgb"] < 8.0).astype(np.int64) + (dc["sodium"] < 130)
+    high_risk = present[:, COND_INDEX["dm_comp"]] | present[:, COND_INDEX["afib"]]
+    nofu = course.no_followup(rng, housing, substance, disp == 0, site) & ~expired
+    readmit_logit = (latent.readmission_visible(age, b, housing, substance, lives_alone, los_days, disp, dept,
+                                                ev.sum(1), abnormal, high_risk, nofu, site, y2024)
+                     + latent.READMIT_PATIENT * effect + latent.noise_sd("readmission", latent.READMIT_SIGMA, y2024) * rng.standard_normal(n))
+    readmit = (rng.random(n) < latent.expit(readmit_logit)) & ~expired & ~np.isin(dept, EXCLUDED_IDX)
+    # What notes mention without asserting it for this patient now: family history, pertinent
+    # negatives and conditions still being ruled out (coded only if confirmed).
+    possible = ~present & (rng.random(present.shape) < POSSIBLE_RATE[None, :])
+    family = rng.random(present.shape) < FAMILY_RATE[None, :]
+    negated = ~present & ~possible & (rng.random(present.shape) < 0.03)
+    negated_events = ~ev & (rng.random(ev.shape) < 0.08)
+    return dict(dx=dx, covid=covid, burden=b, acuity=acuity, phys=np.stack([phys[k] for k in physiology.NAMES], 1),
+                ams=ams, points=points, dnr=dnr, dnr_discussed=~dnr & (rng.random(n) < 0.08 + 0.1 * (age > 75)),
+                function=function, procedure=procedure, need=need, no_auth=no_auth, obs_dx=obs_dx,
+                expired=expired, los_days=los_days, disposition=disp, readmit=readmit, denied=denied,
+                lives_alone=lives_alone, substance=substance, events=ev, negated_events=negated_events,
+                dc_labs=np.stack([dc[k] for k in DC_LABS], 1), abnormal=abnormal, high_risk=high_risk,
+                no_followup=nofu, possible=possible, family=family, negated=negated)
 
 
-def _round_measures(z: np.ndarray) -> np.ndarray:
-    """Round each measurement to its printed precision and map back to z units."""
-    out = z.copy()
-    for j, (name, centre, scale, log) in enumerate(latent.MEASURES):
-        value = centre + scale * z[:, j]
-        if log:
-            value = np.round(np.exp(value), 1).clip(0.1, None)
-            out[:, j] = (np.log(value) - centre) / scale
-        else:
-            digits = 1 if name == "temp_c" else 0
-            value = np.round(value, digits)
-            out[:, j] = (value - centre) / scale
-    return out
-
-
-def measure_values(z: np.ndarray) -> dict[str, np.ndarray]:
-    """Printed values from (rounded) z: the inverse of `_round_measures`."""
-    out = {}
-    for j, (name, centre, scale, log) in enumerate(latent.MEASURES):
-        v = centre + scale * z[:, j]
-        out[name] = np.round(np.exp(v), 1) if log else np.round(v, 1 if name == "temp_c" else 0)
-    return out
+# Discharge labs the summary prints, in the column order of `dc_labs`.
+DC_LABS = ("hgb", "sodium", "creat")
+# Per-condition chance that an H&P raises a condition the patient does not have as possible
+# ("rule out", "concern for"); confirmation is the coder's business (coding.POSSIBLE_CODED).
+POSSIBLE_RATE = np.array([0.02 if c.weight else 0.0 for c in CONDITIONS])
+# Per-condition chance that the family history names it (common conditions more often).
+FAMILY_RATE = np.clip(np.array([0.25 * c.pmax for c in CONDITIONS]), 0.005, 0.12)

@@ -17,45 +17,39 @@ from lang1core.synth.catalog import DEPT_INDEX, DEPT_KEYS, DISPOSITIONS, PAYERS,
 from lang1core.synth.config import SynthConfig
 from lang1core.synth.population import YEAR_DAYS, Population, make_population
 
-# Share of inpatient H&Ps per site that lack the medical-necessity documentation payers look
-# for (site_c documents worst); repeated for systems with more than four sites.
-SITE_DOC_MISSING = (0.10, 0.12, 0.22, 0.14)
+# Per-encounter facts that are matrices (rows aligned with `Chunk.enc`), not columns.
+MATRICES = ("present", "phys", "need", "events", "negated_events", "dc_labs", "possible", "family", "negated")
 
 
 @dataclass
 class Chunk:
     pop: Population
     enc: pl.DataFrame  # one row per encounter, sorted by patient and admission
-    present: np.ndarray  # (n_enc, N_COND) bool, rows aligned with `enc`
-    z: np.ndarray  # (n_enc, n_measures) printed measurements in z units (inpatient rows)
-    shown: np.ndarray  # (n_enc, n_measures) bool
+    m: dict[str, np.ndarray]  # MATRICES by name: present (n_enc, N_COND) bool, phys (n_enc, len(physiology.NAMES)), ...
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.m["present"]
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def _encounter_rows(rng, pop: Population, cfg: SynthConfig, pat, admit_day, age, present, cls, dept,
-                    adm_type, site, parent, doc_missing_p) -> dict[str, np.ndarray]:
+def _encounter_rows(rng, pop: Population, pat, admit_day, age, present, cls, dept, adm_type, site,
+                    parent) -> dict[str, np.ndarray]:
     """Complete rows (all classes) with inpatient facts and outcomes filled where they apply."""
     n = len(pat)
     payer = E._payer(pop, pat, age)
-    n_meas = len(E.latent.MEASURES)
-    rows = dict(
-        pat=pat, admit_day=admit_day, age=age, cls=cls, dept=dept, adm_type=adm_type, payer=payer, site=site,
-        parent=parent, dx=E.principal_dx(rng, dept, present, admit_day), covid=np.zeros(n, bool),
-        burden=np.zeros(n), acuity=np.zeros(n), a_mean=np.zeros(n), a_var=np.ones(n), dnr=np.zeros(n, bool),
-        doc_missing=np.zeros(n, bool), expired=np.zeros(n, bool), los_days=np.zeros(n, np.int64),
-        disposition=np.zeros(n, np.int64), readmit=np.zeros(n, bool), denied=np.zeros(n, bool),
-        lives_alone=np.zeros(n, bool), substance=np.zeros(n, bool), z=np.zeros((n, n_meas)), shown=np.zeros((n, n_meas), bool),
-        present=present,
-    )
+    rows = dict(pat=pat, admit_day=admit_day, age=age, cls=cls, dept=dept, adm_type=adm_type, payer=payer,
+                site=site, parent=parent, dx=E.principal_dx(rng, dept, present, admit_day), present=present)
     inp = np.nonzero(cls == 0)[0]
-    if len(inp):
-        s = E.simulate_stays(rng, pop, pat[inp], admit_day[inp], age[inp], present[inp], dept[inp],
-                             adm_type[inp], payer[inp], site[inp], doc_missing_p)
-        for k, v in s.items():
-            rows[k][inp] = v
+    s = E.simulate_stays(rng, pop, pat[inp], admit_day[inp], age[inp], present[inp], dept[inp], adm_type[inp],
+                         payer[inp], site[inp])
+    for k, v in s.items():
+        if k not in rows:
+            rows[k] = np.zeros((n,) + v.shape[1:], v.dtype)
+        rows[k][inp] = v
     # Claims of other classes are denied less often and never enter the denial task.
     other = cls != 0
     rows["denied"][other] = rng.random(other.sum()) < 0.05
@@ -132,16 +126,14 @@ def _remove_with_descendants(rows, remove: np.ndarray) -> dict[str, np.ndarray]:
 def simulate_chunk(cfg: SynthConfig, chunk_index: int, first_patient: int, n: int) -> Chunk:
     rng = np.random.default_rng([cfg.seed, chunk_index])
     n_sites = len(cfg.sites)
-    doc_p = np.resize(np.array(SITE_DOC_MISSING), n_sites)
     pop = make_population(rng, first_patient, n, cfg.start_year, cfg.end_year, n_sites)
     bg = E.background_encounters(rng, pop, n_sites, cfg.start_year, cfg.end_year)
     pat, cls, age, present = bg["pat"], bg["cls"], bg["age"], bg["present"]
     dept = E._other_dept(rng, cls, age, present)
     inp = cls == 0
     dept[inp] = E._inpatient_dept(rng, pop, pat[inp], age[inp], present[inp])
-    rows = _encounter_rows(rng, pop, cfg, pat, bg["admit_day"], age, present, cls, dept,
-                           _adm_type(rng, cls, dept), _site(rng, pop, pat, n_sites),
-                           np.full(len(pat), -1), doc_p)
+    rows = _encounter_rows(rng, pop, pat, bg["admit_day"], age, present, cls, dept,
+                           _adm_type(rng, cls, dept), _site(rng, pop, pat, n_sites), np.full(len(pat), -1))
     rows = _remove_with_descendants(rows, _conflicts(rows))
     # Readmissions: real later stays of the same patient, in rounds (a readmission may be
     # readmitted in turn).
@@ -164,8 +156,8 @@ def simulate_chunk(cfg: SynthConfig, chunk_index: int, first_patient: int, n: in
         dept[(dept == DEPT_INDEX["obstetrics"])] = DEPT_INDEX["medicine"]
         adm = np.where(rng.random(m) < 0.8, 0, 1)
         site = np.where(rng.random(m) < 0.85, rows["site"][todo], rng.integers(0, n_sites, m))
-        new = _encounter_rows(rng, pop, cfg, ppat, admit_day, age, present, np.zeros(m, np.int64), dept,
-                              adm, site, todo, doc_p)
+        new = _encounter_rows(rng, pop, ppat, admit_day, age, present, np.zeros(m, np.int64), dept,
+                              adm, site, todo)
         base = len(rows["pat"])
         rows = _concat([rows, new])
         todo = base + np.nonzero(new["readmit"])[0]
@@ -209,16 +201,33 @@ def _assemble(cfg: SynthConfig, pop: Population, rows: dict[str, np.ndarray]) ->
         # latent and internal columns (not written to the export)
         "pat": rows["pat"], "row": seq, "parent_row": parent_sorted, "age": rows["age"],
         "dept_i": rows["dept"], "cls_i": rows["cls"], "payer_i": rows["payer"], "site_i": rows["site"],
-        "adm_i": rows["adm_type"], "dx": rows["dx"], "covid": rows["covid"], "burden": rows["burden"],
-        "acuity": rows["acuity"], "a_mean": rows["a_mean"], "a_var": rows["a_var"], "dnr": rows["dnr"],
-        "doc_missing": rows["doc_missing"], "expired": rows["expired"], "los_days": rows["los_days"],
-        "disp_i": rows["disposition"], "readmit": rows["readmit"], "denied": rows["denied"],
-        "lives_alone": rows["lives_alone"], "substance": rows["substance"],
+        "adm_i": rows["adm_type"], "disp_i": rows["disposition"],
+        **{k: rows[k] for k in _FACT_COLUMNS},
         "housing": pop.housing_unstable[rows["pat"]],
+        "effect": pop.effect[rows["pat"]],
         "year": rows["admit_day"].astype("datetime64[Y]").astype(int) + 1970,
         "readmission_eligible": (rows["cls"] == 0) & ~np.isin(rows["dept"], E.EXCLUDED_IDX),
     })
-    return Chunk(pop=pop, enc=enc, present=rows["present"], z=rows["z"], shown=rows["shown"])
+    enc = enc.with_columns(prior_stays=_prior_stays(enc))
+    return Chunk(pop=pop, enc=enc, m={k: rows[k] for k in MATRICES})
+
+
+# Per-stay facts kept as encounter columns (see encounters.simulate_stays).
+_FACT_COLUMNS = ("dx", "covid", "burden", "acuity", "ams", "points", "dnr", "dnr_discussed", "function", "procedure",
+                 "no_auth", "obs_dx", "expired", "los_days", "readmit", "denied", "lives_alone", "substance",
+                 "abnormal", "high_risk", "no_followup")
+
+
+def _prior_stays(enc: pl.DataFrame) -> pl.Series:
+    """Inpatient stays of the same patient discharged in the 365 days before this admission
+    (what a note means by "third admission this year")."""
+    inp = enc.filter(pl.col("cls_i") == 0).select("row", "pat", "admit_time", "discharge_time")
+    pairs = inp.join(inp, on="pat", suffix="_b").filter(
+        (pl.col("discharge_time_b") <= pl.col("admit_time"))
+        & (pl.col("discharge_time_b") > pl.col("admit_time") - pl.duration(days=365)))
+    counts = pairs.group_by("row").len()
+    return enc.select("row").join(counts, on="row", how="left", maintain_order="left")["len"].fill_null(0).cast(
+        pl.Int64)
 
 
 def _rank_within(groups: np.ndarray) -> np.ndarray:

@@ -1,15 +1,18 @@
 """The latent outcome model: one place for the coefficients, used both to draw outcomes and
 to compute the oracle (so the two cannot drift apart).
 
-Every outcome's logit (or log length of stay) is `visible(x) + beta_a * acuity + sigma * z`:
-`x` are facts the note renders (age, problem list, code status, service, payer, social
-history, whether the H&P documents medical necessity, year), `acuity` is a latent severity
-the H&P shows only through noisy vitals and labs, and `z` is never documented. Given a note,
-acuity is Gaussian (a conjugate update from the rendered measurements), so the oracle's
-probability is an exact Gaussian expectation, computed by Gauss-Hermite quadrature.
+Every outcome's logit (or log length of stay) is `visible(x) + hidden`: `x` are facts the note
+asserts for this patient now (age, problems, code status, printed vitals and labs through
+early-warning points, functional status, planned procedures, documentation of medical
+necessity, hospital-course events, discharge labs, follow-up, service, payer, site, period),
+and `hidden` is Gaussian: a persistent patient effect (the same across a patient's stays, never
+documented) plus per-stay noise. Given a note, the oracle's probability is the exact Gaussian
+expectation of the sigmoid (Gauss-Hermite quadrature). It integrates the patient effect over
+the population; a model that has seen the same patient's earlier stays can know more, which
+is why seen and unseen patients differ.
 
-The intercepts are calibrated (by simulation at 20,000 patients) to the study's ratios:
-readmission ~11%, mortality ~1.8%, denial 12-14%, LOS quartiles 0-2 / 3 / 4-5 / >5 days.
+Facts a note mentions only as negated, uncertain, historical or family history never enter.
+The intercepts are calibrated by simulation to the study's ratios (see bench/synth_validity.py).
 """
 
 from __future__ import annotations
@@ -19,19 +22,16 @@ from scipy.special import expit, ndtr
 
 from lang1core.synth.catalog import DEPT_KEYS, DISPOSITIONS, PAYERS
 
-# --- vitals and labs: measurement = centre + scale * (acuity + TAU * noise) -------------------
-# (name, centre, scale, log-scale?) TAU = 2 makes each measurement weak alone; six of them
-# pin acuity down to a posterior SD of ~0.6, so the note shows severity partially.
-TAU = 2.0
-MEASURES = (
-    ("hr", 84.0, 6.0, False),
-    ("rr", 18.0, 1.2, False),
-    ("sbp", 128.0, -7.0, False),
-    ("temp_c", 37.1, 0.2, False),
-    ("wbc", np.log(8.5), 0.14, True),
-    ("lactate", np.log(1.3), 0.18, True),
-)
-LAB_MEASURES = ("wbc", "lactate")
+# --- sites and periods ---------------------------------------------------------------------------
+# Practice differs by site (per-site logit / log-days shifts); repeated for more sites.
+SITE_MORT = np.array([0.0, 0.15, -0.1, 0.25])
+SITE_LOS = np.array([0.0, 0.1, -0.08, 0.16])
+SITE_READMIT = np.array([0.0, 0.15, -0.12, 0.3])
+SITE_DENIAL = np.array([0.0, -0.25, 0.3, 0.15])
+
+
+def site_shift(table: np.ndarray, site: np.ndarray) -> np.ndarray:
+    return table[np.asarray(site) % len(table)]
 
 
 def dept_vector(values: dict[str, float], default: float = 0.0) -> np.ndarray:
@@ -41,21 +41,10 @@ def dept_vector(values: dict[str, float], default: float = 0.0) -> np.ndarray:
 ACUITY_DEPT = dept_vector({"cardiology": 0.1, "surgery": -0.2, "orthopedics": -0.3,
                            "obstetrics": -1.0, "pediatrics": -0.6, "oncology": 0.3,
                            "psychiatry": -0.5, "rehabilitation": -0.8, "palliative_care": 0.8})
-ACUITY_EMERGENCY = 0.3
 
 
 def acuity_prior_mean(dept: np.ndarray, emergency: np.ndarray, covid: np.ndarray) -> np.ndarray:
-    return ACUITY_DEPT[dept] + ACUITY_EMERGENCY * emergency + 0.4 * covid
-
-
-def acuity_posterior(prior_mean: np.ndarray, z: np.ndarray, shown: np.ndarray):
-    """Posterior N(mean, var) of acuity ~ N(prior_mean, 1) given z_j = acuity + TAU * e_j.
-
-    z, shown: (n, n_measures); only shown measurements count.
-    """
-    prec = 1.0 + shown.sum(1) / TAU**2
-    mean = (prior_mean + (z * shown).sum(1) / TAU**2) / prec
-    return mean, 1.0 / prec
+    return ACUITY_DEPT[dept] + 0.3 * emergency + 0.4 * covid
 
 
 # --- code status: DNR is visible and depends only on visible facts ------------------------------
@@ -64,69 +53,67 @@ def dnr_logit(age, burden, palliative, mets):
 
 
 # --- mortality (H&P) ----------------------------------------------------------------------------
-MORT_DEPT = dept_vector({"palliative_care": 2.6, "oncology": 0.5, "obstetrics": -2.5, "pediatrics": -1.5,
+MORT_DEPT = dept_vector({"palliative_care": 2.2, "oncology": 0.5, "obstetrics": -2.5, "pediatrics": -1.5,
                          "psychiatry": -2.5, "rehabilitation": -1.2, "surgery": -0.4, "orthopedics": -0.6,
                          "dialysis": -0.2})
-MORT_C, MORT_BETA_A, MORT_SIGMA = -5.9, 0.9, 0.6
+MORT_C, MORT_PATIENT, MORT_SIGMA = -8.7, 0.3, 0.45
 
 
-def mortality_visible(age, burden, dnr, dept, covid):
-    return (MORT_C + 0.045 * np.maximum(age - 50, 0) + 0.22 * burden + 1.0 * dnr
-            + MORT_DEPT[dept] + 0.8 * covid)
+def mortality_visible(age, burden, dnr, dept, covid, points, site, y2024):
+    return (MORT_C + 0.05 * np.maximum(age - 45, 0) + 0.04 * np.maximum(age - 75, 0) + 0.5 * points
+            + 0.2 * burden + 1.3 * dnr + MORT_DEPT[dept] + 0.7 * covid + 0.25 * y2024 + site_shift(SITE_MORT, site))
 
 
 # --- length of stay (H&P): log(days) ------------------------------------------------------------
 LOS_DEPT = dept_vector({"rehabilitation": 1.0, "psychiatry": 0.6, "obstetrics": -0.45, "pediatrics": -0.4,
                         "orthopedics": 0.1, "oncology": 0.3, "palliative_care": 0.2, "cardiology": -0.2,
                         "dialysis": -0.3})
-LOS_C, LOS_BETA_A, LOS_SIGMA = 1.12, 0.28, 0.66
-# Study's LOS bins (days): 0-2, 3, 4-5, >5; class c holds floor(days) in [LOS_EDGES[c], LOS_EDGES[c+1]).
-LOS_EDGES = (0, 3, 4, 6, np.inf)
+LOS_C, LOS_PATIENT, LOS_SIGMA = 0.68, 0.12, 0.42
+# Days the oracle's LOS distribution covers one by one; the last entry is "more than this".
+LOS_MAX_DAYS = 30
 
 
-def los_visible(age, burden, dept, elective, covid, y2024):
-    return (LOS_C + 0.005 * (age - 50) + 0.05 * burden + LOS_DEPT[dept] - 0.1 * elective
-            + 0.35 * covid - 0.1 * y2024)
+def los_visible(age, burden, dept, elective, covid, y2024, points, function, lives_alone, procedure, site):
+    return (LOS_C + 0.006 * (age - 50) + 0.09 * points + 0.05 * burden + 0.3 * function + 0.22 * lives_alone
+            + 0.5 * procedure + LOS_DEPT[dept] - 0.15 * elective + 0.3 * covid - 0.12 * y2024
+            + site_shift(SITE_LOS, site))
 
 
-def los_bin_probs(mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """P(floor(exp(mu + sd Z)) in each LOS bin); (n, 4)."""
-    cuts = np.log(np.array(LOS_EDGES[1:-1], dtype=float))
-    cdf = ndtr((cuts[None, :] - mu[:, None]) / sd[:, None])  # (n, 3)
+def los_day_probs(mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """P(floor(exp(mu + sd Z)) = d) for d = 0..LOS_MAX_DAYS-1, then P(>= LOS_MAX_DAYS); (n, 31)."""
+    cuts = np.log(np.arange(1, LOS_MAX_DAYS + 1, dtype=float))
+    cdf = ndtr((cuts[None, :] - mu[:, None]) / sd[:, None])
     cdf = np.concatenate([np.zeros((len(mu), 1)), cdf, np.ones((len(mu), 1))], axis=1)
     return np.diff(cdf, axis=1)
 
 
-def los_bin(days: np.ndarray) -> np.ndarray:
-    return np.searchsorted(np.array(LOS_EDGES[1:-1]), days, side="right")
-
-
 # --- denial (H&P) -------------------------------------------------------------------------------
-DENIAL_PAYER = np.array([{"medicare": 0.0, "medicaid": 0.35, "commercial": 0.55, "self_pay": 0.0,
+DENIAL_PAYER = np.array([{"medicare": 0.0, "medicaid": 0.35, "commercial": 0.6, "self_pay": 0.0,
                           "other": 0.3}[p] for p in PAYERS])
-DENIAL_C, DENIAL_BETA_A, DENIAL_SIGMA = -2.9, -0.45, 0.5
+DENIAL_C, DENIAL_SIGMA = -1.65, 0.45
 
 
-def denial_visible(doc_missing, payer, elective, year):
-    return (DENIAL_C + 1.9 * doc_missing + DENIAL_PAYER[payer] - 0.3 * elective
-            + 0.15 * (year == 2024) + 0.15 * (year >= 2014))
+def denial_visible(necessity, payer, elective, no_auth, observation_dx, points, year, site):
+    return (DENIAL_C - 0.75 * necessity + DENIAL_PAYER[payer] - 0.4 * elective + 1.3 * no_auth
+            + 1.0 * observation_dx * (points <= 1) - 0.12 * np.minimum(points, 6)
+            + 0.15 * (year == 2024) + 0.15 * (year >= 2014) + site_shift(SITE_DENIAL, site))
 
 
 # --- disposition (discharge summary; visible facts only, so readmission stays exact) ------------
-def disposition_logits(age, burden, los_days, dnr, dept, substance, housing):
+def disposition_logits(age, burden, los_days, dnr, dept, substance, housing, function):
     """Unnormalised logits over DISPOSITIONS[:-1] (everything but expired); (n, 6)."""
     d = np.asarray(dept)
-    is_ = lambda k: (d == DEPT_KEYS.index(k)).astype(float)  # noqa: E731
+    is_ = lambda k: (d == DEPT_KEYS.index(k)).astype(float)  # noqa: E731 - a one-line lookup
     old = np.maximum(age - 65, 0)
     los = np.minimum(los_days, 10)
     child = age < 18
     out = np.stack([
-        np.zeros_like(age, dtype=float),                                              # home
-        -1.8 + 0.04 * old + 0.12 * burden,                                             # home_health
-        -3.4 + 0.07 * old + 0.2 * burden + 0.15 * los + 1.2 * is_("orthopedics"),      # snf
-        -3.8 + 1.6 * (is_("neurology") + is_("orthopedics")) + 0.05 * old,             # rehab
-        -6.0 + 2.5 * dnr + 3.0 * is_("palliative_care") + 0.3 * burden,                # hospice
-        -4.6 + 1.8 * substance + 0.8 * housing,                                        # ama
+        np.zeros_like(age, dtype=float),                                                     # home
+        -1.8 + 0.04 * old + 0.12 * burden + 0.5 * function,                                  # home_health
+        -3.6 + 0.07 * old + 0.2 * burden + 0.15 * los + 1.2 * is_("orthopedics") + 1.0 * function,  # snf
+        -3.8 + 1.6 * (is_("neurology") + is_("orthopedics")) + 0.05 * old,                   # rehab
+        -6.0 + 2.5 * dnr + 3.0 * is_("palliative_care") + 0.3 * burden,                      # hospice
+        -4.4 + 1.8 * substance + 0.8 * housing,                                              # ama
     ], axis=1)
     out[child, 2:] = -np.inf
     return out
@@ -136,14 +123,32 @@ def disposition_logits(age, burden, los_days, dnr, dept, substance, housing):
 READMIT_DEPT = dept_vector({"obstetrics": -1.8, "surgery": -0.3, "orthopedics": -0.6, "pediatrics": -0.8,
                             "oncology": 0.4, "psychiatry": 0.1})
 READMIT_DISP = np.array([{"home": 0.0, "home_health": 0.2, "snf": 0.35, "rehab": 0.1, "hospice": -1.8,
-                          "ama": 0.9, "expired": 0.0}[d] for d in DISPOSITIONS])
-READMIT_C, READMIT_SIGMA = -2.85, 0.55
+                          "ama": 1.1, "expired": 0.0}[d] for d in DISPOSITIONS])
+READMIT_C, READMIT_PATIENT, READMIT_SIGMA = -4.0, 0.45, 0.4
 
 
-def readmission_visible(age, burden, housing, substance, lives_alone, los_days, disposition, dept):
-    return (READMIT_C + 0.17 * burden + 0.55 * housing + 0.35 * substance + 0.25 * lives_alone
-            + 0.2 * np.log1p(los_days) + READMIT_DISP[disposition] + READMIT_DEPT[dept]
-            + 0.01 * np.maximum(age - 50, 0))
+def readmission_visible(age, burden, housing, substance, lives_alone, los_days, disposition, dept, events,
+                        abnormal_labs, high_risk_meds, no_followup, site, y2024):
+    return (READMIT_C + 0.24 * burden + 0.7 * housing + 0.5 * substance + 0.35 * lives_alone
+            + 0.3 * np.log1p(los_days) + 1.2 * READMIT_DISP[disposition] + READMIT_DEPT[dept]
+            + 0.014 * np.maximum(age - 50, 0) + 0.65 * np.minimum(events, 3) + 0.65 * abnormal_labs
+            + 0.5 * high_risk_meds + 0.85 * no_followup + 0.25 * y2024 + site_shift(SITE_READMIT, site))
+
+
+# 2024 brings changes no note records (new care-transition programmes, staffing, payer rules):
+# the undocumented part of each outcome grows, so every reader, the oracle included, does
+# worse on the 2024 test than in-period.
+EXTRA_SIGMA_2024 = {"mortality": 0.5, "los": 0.1, "denial": 0.5, "readmission": 0.35}
+
+
+def noise_sd(task: str, sigma: float, y2024: np.ndarray) -> np.ndarray:
+    """Per-stay SD of the outcome's noise (larger in 2024)."""
+    return sigma + EXTRA_SIGMA_2024[task] * np.asarray(y2024, dtype=float)
+
+
+def hidden_sd(task: str, patient: float, sigma: float, y2024: np.ndarray) -> np.ndarray:
+    """SD of the undocumented part of a logit: patient effect (N(0, 1) scaled) plus noise."""
+    return np.hypot(patient, noise_sd(task, sigma, y2024))
 
 
 # --- expectation of a sigmoid under Gaussian noise ------------------------------------------------

@@ -15,7 +15,7 @@ from lang1core.synth.catalog import CONDITIONS, COND_INDEX, ETHNICITIES, RACES, 
 
 DAY = np.timedelta64(1, "D")
 # Global scale of the catalogue's lifetime prevalences (calibrates the inpatient CCI mix).
-PREVALENCE_SCALE = 0.34
+PREVALENCE_SCALE = 0.19
 # How strongly latent frailty raises every condition's ceiling (clusters multimorbidity).
 FRAILTY_EXPONENT = 1.3
 # Ceiling of any one condition's lifetime probability, however frail the patient.
@@ -38,6 +38,8 @@ class Population:
     exit: np.ndarray  # datetime64[D]: last such day
     frailty: np.ndarray  # latent N(0,1): earlier and more conditions, more encounters
     social: np.ndarray  # latent N(0,1): housing, substance use, Medicaid
+    effect: np.ndarray  # latent N(0,1): the patient's own risk, the same at every stay, never documented
+    name_u: np.ndarray  # (n, 3) uniform: picks the fake first name, surname and MRN that notes print
     housing_unstable: np.ndarray  # bool
     substance_use: np.ndarray  # bool
     smoker: np.ndarray  # int 0 never, 1 former, 2 current
@@ -95,11 +97,12 @@ def make_population(rng: np.random.Generator, first_index: int, n: int, start_ye
     kid_asthma = rng.random(n) < 0.04
     onset[:, cpd] = np.where(kid_asthma, rng.random(n) * 10 + 2, onset[:, cpd])
 
+    sex = np.where(rng.random(n) < 0.54, "female", "male")
     ids = np.char.add("P", np.char.zfill(np.arange(first_index, first_index + n).astype(str), 8))
     return Population(
         patient_id=ids,
         birth=birth,
-        sex=np.where(rng.random(n) < 0.54, "female", "male"),
+        sex=sex,
         race=np.asarray(RACES)[_categorical(rng, np.array([58, 20, 9, 9, 4]), n)],
         ethnicity=np.asarray(ETHNICITIES)[_categorical(rng, np.array([80, 16, 4]), n)],
         region=np.asarray(REGIONS)[_categorical(rng, np.array([35, 30, 20, 10, 5]), n)],
@@ -108,6 +111,8 @@ def make_population(rng: np.random.Generator, first_index: int, n: int, start_ye
         exit=exit_,
         frailty=frailty,
         social=social,
+        effect=rng.standard_normal(n),
+        name_u=rng.random((n, 3)),
         housing_unstable=social + 0.3 * rng.standard_normal(n) > 1.9,
         substance_use=social + 0.8 * rng.standard_normal(n) > 1.6,
         smoker=_categorical(rng, np.array([60, 25, 15]), n),

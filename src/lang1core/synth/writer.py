@@ -8,6 +8,8 @@ dropped; memory therefore depends on the chunk size, not on `n_patients`.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +22,10 @@ from lang1core.synth.claims import claims_frame
 from lang1core.synth.coding import diagnoses_frame
 from lang1core.synth.config import SynthConfig
 from lang1core.synth.hospital import Chunk, simulate_chunk
-from lang1core.synth.notes import chunk_notes, split_parts
+
 from lang1core.synth.oracle import SCHEMA as ORACLE_SCHEMA
 from lang1core.synth.oracle import chunk_oracle
+from lang1core.synth.notes import chunk_notes, split_parts
 
 log = logging.getLogger(__name__)
 
@@ -32,32 +35,55 @@ ENCOUNTER_COLUMNS = ("encounter_id", "patient_id", "site", "department", "encoun
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
-def chunk_tables(cfg: SynthConfig, index: int, first: int, n: int) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """The five export tables and the oracle rows of one chunk of patients."""
+def chunk_tables(cfg: SynthConfig, index: int, first: int, n: int,
+                 ablate: bool = False) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The five export tables and the oracle rows of one chunk of patients (`ablate`: the
+    oracle as read without context cues, see oracle.ablated_oracle)."""
     chunk: Chunk = simulate_chunk(cfg, index, first, n)
     # Separate streams per table, so switching notes off leaves the other tables unchanged.
     rng_dx, rng_claims, rng_notes = (np.random.default_rng([cfg.seed, index, k]) for k in (1, 2, 3))
     pop = chunk.pop
     patients = pl.DataFrame({"patient_id": pop.patient_id, "birth_date": pop.birth, "sex": pop.sex,
                              "race": pop.race, "ethnicity": pop.ethnicity, "region": pop.region})
-    diagnoses = diagnoses_frame(rng_dx, chunk.enc, chunk.present)
+    diagnoses = diagnoses_frame(rng_dx, chunk.enc, chunk.present, chunk.m["possible"])
     claims = claims_frame(rng_claims, chunk.enc)
     inpatient_ids = chunk.enc.filter(pl.col("cls_i") == 0)["encounter_id"]
     cci = charlson_index(diagnoses.filter(pl.col("encounter_id").is_in(inpatient_ids.implode())))
-    oracle = chunk_oracle(chunk, claims, cci)
+    oracle = chunk_oracle(chunk, claims, cci, ablate=ablate)
     tables = {"patients": patients, "encounters": chunk.enc.select(ENCOUNTER_COLUMNS),
               "diagnoses": diagnoses, "claims": claims}
     if cfg.write_notes:
+
         notes = chunk_notes(rng_notes, chunk, cfg.corpus_notes)
         tables["notes"] = split_parts(rng_notes, notes, cfg.multipart_fraction)
     return tables, oracle
 
 
+def _chunk_job(args) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    cfg, c = args
+    first = c * cfg.chunk_size
+    return chunk_tables(cfg, c, first, min(cfg.chunk_size, cfg.n_patients - first))
+
+
+@contextmanager
+def _chunks(cfg: SynthConfig, n_chunks: int, workers: int):
+    """Chunks in order, rendered by `workers` processes (each chunk is seeded on its own, so
+    the output does not depend on how many). Spawned, not forked: polars' thread pool does
+    not survive a fork."""
+    jobs = ((cfg, c) for c in range(n_chunks))
+    if workers <= 1 or n_chunks <= 1:
+        yield map(_chunk_job, jobs)
+        return
+    with mp.get_context("spawn").Pool(min(workers, n_chunks)) as pool:
+        yield pool.imap(_chunk_job, jobs)
+
+
 def generate(cfg: SynthConfig, out_dir: str | Path, oracle_path: str | Path | None = None,
-             progress: bool = True) -> dict[str, int]:
+             progress: bool = True, workers: int = 1) -> dict[str, int]:
     """Write `out_dir/{patients,encounters,notes,diagnoses,claims}.csv` and the oracle.
 
     oracle_path defaults to `out_dir/../oracle/oracle.parquet`. Returns rows written per table.
+    `workers` processes render chunks in parallel; memory grows with workers x chunk_size.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -71,16 +97,14 @@ def generate(cfg: SynthConfig, out_dir: str | Path, oracle_path: str | Path | No
     log.info("synthetic hospital: %d patients in %d chunks of %d, seed %d, sites %s", cfg.n_patients, n_chunks,
              cfg.chunk_size, cfg.seed, ",".join(cfg.sites))
     try:
-        for c in tqdm(range(n_chunks), desc="synth chunks", disable=not progress):
-            first = c * cfg.chunk_size
-            n = min(cfg.chunk_size, cfg.n_patients - first)
-            tables, oracle = chunk_tables(cfg, c, first, n)
-            for t in names:
-                tables[t].write_csv(files[t], include_header=(c == 0), datetime_format=DATETIME_FORMAT,
-                                    date_format="%Y-%m-%d")
-                counts[t] += tables[t].height
-            writer.write_table(oracle.to_arrow())
-            counts["oracle"] += oracle.height
+        with _chunks(cfg, n_chunks, workers) as chunks:
+            for c, (tables, oracle) in enumerate(tqdm(chunks, total=n_chunks, desc="synth chunks", disable=not progress)):
+                for t in names:
+                    tables[t].write_csv(files[t], include_header=(c == 0), datetime_format=DATETIME_FORMAT,
+                                        date_format="%Y-%m-%d")
+                    counts[t] += tables[t].height
+                writer.write_table(oracle.to_arrow())
+                counts["oracle"] += oracle.height
     finally:
         writer.close()
         for f in files.values():
