@@ -44,8 +44,9 @@ EVAL_SPLIT = "temporal_2024"
 HELD_OUT_SITE = "site_d"
 SMALL_TRAIN = 1000
 VAL_CAP = 2000  # validation examples used to pick TF-IDF's C (stratified sample)
-# "Whole train split" fits use at most this many examples (stratified), which bounds the
-# run's time at 100,000 patients; today's hospital has ~21,000 per H&P task there.
+# "Whole train split" fits use at most this many examples (stratified; --max-train), which
+# bounds the run's time at 100,000 patients (~21,000 per H&P task there today; a 4- or 5-class
+# fit on 20,000 notes takes a few minutes on 2 cores).
 WHOLE_TRAIN_CAP = 20_000
 WORDS_PER = 100_000
 PERIODS = ("pre-2018", "2018-2023", "2024")
@@ -238,13 +239,13 @@ def oracle_table(rep: Report, tasks: Tasks, oracle: pl.DataFrame) -> dict:
     return aurocs
 
 
-def headroom(rep: Report, tasks: Tasks, oracle_auc: dict, seed: int) -> dict:
+def headroom(rep: Report, tasks: Tasks, oracle_auc: dict, seed: int, max_train: int) -> dict:
     """TF-IDF at 1,000 and on the whole train split; returns the AUROCs and the whole-split
     models (the site and drift measures score them on other splits)."""
     models, aurocs = {}, {"1000": {}, "whole": {}}
     for task in tqdm(TASK_ORDER, desc="TF-IDF (1,000 and whole train)", file=sys.stderr):
         ev = tasks(task, EVAL_SPLIT)
-        for size, n in (("1000", SMALL_TRAIN), ("whole", WHOLE_TRAIN_CAP)):
+        for size, n in (("1000", SMALL_TRAIN), ("whole", max_train)):
             m = tfidf_fit(tasks, task, n, seed)
             aurocs[size][task] = score(m.predict(ev), ev.labels)
             if size == "whole":
@@ -257,7 +258,7 @@ def headroom(rep: Report, tasks: Tasks, oracle_auc: dict, seed: int) -> dict:
             gap = None if o is None or t is None else o - t
             has_gap = gap is not None and gap >= gap_min
             hits += has_gap
-            n = min(SMALL_TRAIN if size == "1000" else WHOLE_TRAIN_CAP, len(tasks(task, "train")))
+            n = min(SMALL_TRAIN if size == "1000" else max_train, len(tasks(task, "train")))
             rows.append([size, task, n, t, o, gap, f">= {gap_min:g}", "yes" if has_gap else "no"])
         verdicts[size] = hits >= k_min
         rows.append([size, f"tasks with the gap: {hits} of {len(TASK_ORDER)}", "", "", "", "", f">= {k_min}",
@@ -265,7 +266,7 @@ def headroom(rep: Report, tasks: Tasks, oracle_auc: dict, seed: int) -> dict:
     rep.section(f"3. Headroom: TF-IDF + LR vs oracle on {EVAL_SPLIT}",
                 ["train", "task", "train examples", "TF-IDF AUROC", "oracle AUROC", "gap", "target", "result"], rows,
                 [f"C picked on a stratified sample of at most {VAL_CAP:,} validation examples; 'whole' is the "
-                 f"train split, subsampled (stratified) to {WHOLE_TRAIN_CAP:,} where larger."])
+                 f"train split, subsampled (stratified) to {max_train:,} where larger."])
     return {"models": models, "aurocs": aurocs}
 
 
@@ -396,7 +397,8 @@ def text_measures(rep: Report, out: Path, notes: pl.DataFrame, seed: int) -> Non
     rep.section("5. Text", ["measure", "note type", "value", "over", "target", "result"], rows,
                 ["Words: lower-cased letter runs (word types), whitespace-separated words (H&P length). "
                  "Duplicate share: notes repeating an earlier note's text once digit runs are masked, over every "
-                 "note in the validated notes.csv. Section headers: lang1core/synth/measures.py SECTION_HEADER_PATTERN."],
+                 "note in the validated notes.csv. Section headers: SECTION_HEADER_PATTERN in "
+                 "lang1core/synth/measures.py."],
                 {"word_types_curve": wt.curve})
 
 
@@ -439,7 +441,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=3407)
     p.add_argument("--out", default=None, help="folder for the hospital, its tasks and synth_validity.json "
                    "(default: a folder per n-patients and seed in the temporary directory, reused across runs)")
+    p.add_argument("--max-train", type=int, default=WHOLE_TRAIN_CAP,
+                   help="most training examples of a 'whole train split' TF-IDF fit (stratified sample)")
     args = p.parse_args()
+    if args.max_train < SMALL_TRAIN:
+        p.error(f"--max-train must be at least {SMALL_TRAIN}, got {args.max_train}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
 
@@ -467,7 +473,7 @@ def main() -> None:
     class_ratios(rep, manifest)
     oracle_auc = oracle_table(rep, tasks, oracle)
     lap("ratios and oracle")
-    fitted = headroom(rep, tasks, oracle_auc, args.seed)
+    fitted = headroom(rep, tasks, oracle_auc, args.seed, args.max_train)
     lap("headroom")
     lexicon_ablation(rep, tasks, fitted["aurocs"]["1000"], args.seed)
     tasks.forget("train", "val")
@@ -481,9 +487,10 @@ def main() -> None:
     lap("text")
     drift(rep, tasks, oracle, fitted["models"], notes)
     lap("drift")
-    result = {"n_patients": args.n_patients, "seed": args.seed, "eval_split": EVAL_SPLIT, "seconds": seconds,
+    result = {"n_patients": args.n_patients, "seed": args.seed, "eval_split": EVAL_SPLIT,
+              "max_train": args.max_train, "seconds": seconds,
               "verdicts": rep.verdicts, "sections": rep.sections,
-              "provenance": provenance({"n_patients": args.n_patients, "seed": args.seed,
+              "provenance": provenance({"n_patients": args.n_patients, "seed": args.seed, "max_train": args.max_train,
                                         "synth_code": synth_code_hash()}, args.seed)}
     (out / "synth_validity.json").write_text(json.dumps(result, indent=2, default=str))
     print(f"\ntargets: {rep.verdicts['PASS']} PASS, {rep.verdicts['FAIL']} FAIL")
