@@ -134,7 +134,10 @@ def encounter_ids(data) -> list[str]:
 def oracle_auroc(oracle: pl.DataFrame, task: str, data) -> tuple[float | None, int]:
     """The oracle's AUROC on a split's examples (their ReMedE labels), and how many examples it
     lacks (scored on the covered ones, as evaluation does)."""
-    o = oracle.filter(pl.col("task") == task).select("encounter_id", "probs")
+    from lang1core.evaluate.run import oracle_for_task
+
+    # In the task's classes (LOS: the oracle's days mapped to the manifest's bins), as evaluation does.
+    o = oracle_for_task(oracle, task, REMEDE_DIR[0] / task / "test.parquet").rename({"oracle_probs": "probs"})
     df = pl.DataFrame({"encounter_id": encounter_ids(data), "label": data.labels}).join(
         o, on="encounter_id", how="left", maintain_order="left")
     have = df.filter(pl.col("probs").is_not_null())
@@ -147,11 +150,15 @@ def oracle_auroc(oracle: pl.DataFrame, task: str, data) -> tuple[float | None, i
     return score(probs, have["label"].to_numpy()), df.height - have.height
 
 
+REMEDE_DIR: list[Path] = []  # the ReMedE folder being measured (its manifest holds the LOS bins)
+
+
 class Tasks:
     """ReMedE splits, read once each."""
 
     def __init__(self, remede: Path):
         self.remede, self.cache = remede, {}
+        REMEDE_DIR[:] = [remede]
 
     def __call__(self, task: str, split: str):
         from lang1core.finetune.data import read_task

@@ -17,8 +17,15 @@ import pytest
 from lang1core.charlson import cci_bin, charlson_index
 from lang1core.export.contract import ENCOUNTER_CLASSES
 from lang1core.export.contract import TABLES as CONTRACT
+from lang1core.remede.labels import day_probs_to_bins
 from lang1core.remede.tasks import STUDY_LOS_EDGES, TASKS
-from lang1core.synth import SynthConfig, generate, latent
+from lang1core.synth import SynthConfig, generate, latent, physiology
+from lang1core.synth.hospital import simulate_chunk
+from lang1core.synth.hp import NECESSITY_PHRASES
+from lang1core.synth.lexicon import lexicon
+from lang1core.synth.styles import era_of, style_of
+from lang1core.synth.oracle import ablated_oracle, chunk_oracle
+from lang1core.synth.writer import chunk_tables
 from lang1core.synth.catalog import DISPOSITIONS, PAYERS, READMISSION_EXCLUDED
 
 N_PATIENTS = 20_000
@@ -210,8 +217,7 @@ def test_oracle_labels_match_the_written_tables(hospital):
     assert mort.height == inp.height
     assert (mort["label"] == (mort["discharge_disposition"] == "expired").cast(pl.Int64)).all()
     los = o.filter(pl.col("task") == "los").join(inp, on="encounter_id")
-    days = los["los"].to_numpy()
-    assert (los["label"].to_numpy() == np.searchsorted([3, 4, 6], days, side="right")).all()
+    assert (los["label"].to_numpy() == np.minimum(los["los"].to_numpy(), latent.LOS_MAX_DAYS)).all()
     den = o.filter(pl.col("task") == "denial").join(hospital["claims"], on="encounter_id")
     assert den.height == o.filter(pl.col("task") == "denial").height
     assert (den["label"] == den["status"].str.starts_with("final,").cast(pl.Int64)).all()
@@ -219,29 +225,47 @@ def test_oracle_labels_match_the_written_tables(hospital):
     c = o.filter(pl.col("task") == "cci").join(cci.with_columns(cci_bin(pl.col("cci")).alias("b")), on="encounter_id")
     assert c.height == inp.height
     assert (c["label"] == c["b"]).all()
-    # Probabilities: one per option of the ReMedE task (same order), summing to 1.
+    # Probabilities: one per option of the ReMedE task (same order), LOS one per whole day;
+    # each row sums to 1 and says which it is.
     assert set(o["task"].unique()) == set(TASKS)
-    assert latent.LOS_EDGES[1:-1] == tuple(e + 1 for e in STUDY_LOS_EDGES)
     for task, spec in TASKS.items():
-        p = np.array(o.filter(pl.col("task") == task)["probs"].to_list())
-        assert p.shape[1] == len(spec.options), task
+        rows = o.filter(pl.col("task") == task)
+        p = np.array(rows["probs"].to_list())
+        width, classes = (latent.LOS_MAX_DAYS + 1, "days") if task == "los" else (len(spec.options), "options")
+        assert p.shape[1] == width, task
+        assert (rows["classes"] == classes).all(), task
         assert np.all(p >= 0) and np.allclose(p.sum(1), 1.0), task
+
+
+def test_los_oracle_follows_the_task_bins(hospital):
+    """Whatever edges the ReMedE build picks, the oracle's days map onto them: the mapped
+    distribution is a proper distribution and its mass moves with the edges, and its labels
+    binned the build's way equal the task's labels."""
+    o = oracle_task(hospital, "los")
+    days = np.array(o["probs"].to_list())
+    for edges in ([2, 3, 5], [1, 3, 5], [3, 5, 8]):
+        p = day_probs_to_bins(days, edges)
+        assert np.allclose(p.sum(1), 1)
+        label = np.searchsorted(edges, o["label"].to_numpy(), side="left")
+        # calibrated in aggregate: predicted and observed class shares agree
+        assert np.abs(p.mean(0) - np.bincount(label, minlength=4) / len(label)).max() < 0.02, edges
 
 
 # --- the study's class ratios and Charlson mix --------------------------------------------------
 
 def test_class_ratios_match_the_study(hospital):
-    """Study: readmission 11.3%, mortality 1.8%, denial 12-14% (13.9% in 2024), LOS bins
-    45.6/14.5/16.0/23.9% (0-2, 3, 4-5, >5 days). Tolerances cover sampling noise at 20,000
-    patients (~10,000 stays in the window: SE ~0.3 points at 11%, ~0.13 at 1.8%)."""
+    """Study: readmission 10.8-11.3%, mortality 1.8-1.9%, denial 12-14%, LOS 0-2 days 41-46%
+    (bins 0-2, 3, 4-5, >5 days). Tolerances add sampling noise at 20,000 patients (~10,000
+    stays in the window: SE ~0.3 points at 11%, ~0.13 at 1.8%); bench/synth_validity.py
+    checks the exact ranges at 100,000."""
     re = shares(oracle_task(hospital, "readmission")["label"], 2)[1]
     mo = shares(oracle_task(hospital, "mortality")["label"], 2)[1]
     de = shares(oracle_task(hospital, "denial")["label"], 2)[1]
-    los = shares(oracle_task(hospital, "los")["label"], 4)
-    assert 0.095 <= re <= 0.125, f"readmission {re:.3f}"
-    assert 0.013 <= mo <= 0.023, f"mortality {mo:.4f}"
-    assert 0.12 <= de <= 0.14, f"denial {de:.3f}"
-    assert np.abs(los - [0.456, 0.145, 0.160, 0.239]).max() <= 0.04, f"los {los.round(3)}"
+    los = shares(np.searchsorted(STUDY_LOS_EDGES, oracle_task(hospital, "los")["label"].to_numpy()), 4)
+    assert 0.10 <= re <= 0.12, f"readmission {re:.3f}"
+    assert 0.014 <= mo <= 0.023, f"mortality {mo:.4f}"
+    assert 0.115 <= de <= 0.145, f"denial {de:.3f}"
+    assert 0.40 <= los[0] <= 0.47, f"los {los.round(3)}"
     # The quartiles of the stay in whole days land at the study's bin edges.
     days = hospital["window"]["los"]
     assert days.quantile(0.25, "lower") <= 2
@@ -299,19 +323,93 @@ def test_children_are_present(hospital):
 
 # --- the oracle ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("task", ["readmission", "mortality", "los", "cci", "denial"])
-def test_oracle_is_informative_but_not_perfect(hospital, task):
-    """AUROC of the oracle's probabilities on the window's stays: binary on P(yes), multi-class
-    macro one-vs-rest. Well above chance (>= 0.62) and short of perfect (<= 0.985): the note
-    shows the latent factors partially (CCI comes closest, ~0.97: the H&P lists the conditions)."""
-    o = oracle_task(hospital, task)
+def oracle_auroc(o: pl.DataFrame, task: str) -> float:
+    """Binary on P(yes); multi-class macro one-vs-rest (LOS in the study's bins)."""
     p = np.array(o["probs"].to_list())
     y = o["label"].to_numpy()
+    if task == "los":
+        p, y = day_probs_to_bins(p, STUDY_LOS_EDGES), np.searchsorted(STUDY_LOS_EDGES, y)
     if p.shape[1] == 2:
-        a = auroc(p[:, 1], y)
-    else:
-        a = np.mean([auroc(p[:, k], (y == k).astype(int)) for k in range(p.shape[1]) if 0 < (y == k).sum() < len(y)])
-    assert 0.62 <= a <= 0.985, f"{task}: oracle AUROC {a:.3f}"
+        return auroc(p[:, 1], y)
+    return float(np.mean([auroc(p[:, k], (y == k).astype(int)) for k in range(p.shape[1]) if 0 < (y == k).sum() < len(y)]))
+
+
+@pytest.mark.parametrize("task", ["readmission", "mortality", "los", "cci", "denial"])
+def test_oracle_is_informative_but_not_perfect(hospital, task):
+    """The note shows the outcome's causes partially: well above chance, short of perfect
+    (the study's finetuned model reaches 0.76-0.94; bench/synth_validity.py checks the
+    temporal_2024 targets at 100,000 patients)."""
+    a = oracle_auroc(oracle_task(hospital, task), task)
+    assert 0.70 <= a <= 0.98, f"{task}: oracle AUROC {a:.3f}"
+
+
+@pytest.fixture(scope="module")
+def ablated(hospital):
+    return ablated_oracle(SynthConfig(n_patients=N_PATIENTS, seed=SEED, chunk_size=5000))
+
+
+@pytest.mark.parametrize("task", ["readmission", "mortality", "cci"])
+def test_context_cues_carry_signal(hospital, ablated, task):
+    """Read without negation, uncertainty and experiencer cues (every mention taken as a fact
+    of this patient now), the oracle is worse: the cues matter."""
+    true = oracle_task(hospital, task)
+    cue_free = true.select("encounter_id", "label").join(
+        ablated.filter(pl.col("task") == task).select("encounter_id", "probs"), on="encounter_id")
+    assert oracle_auroc(cue_free, task) < oracle_auroc(true, task) - 0.005
+
+
+def test_negated_family_and_possible_mentions_do_not_move_the_oracle():
+    """Only facts asserted present for this patient now enter the outcomes: turning every
+    family-history, negated and possible mention on changes nothing, unless the cues are
+    ignored (ablate)."""
+    cfg = SynthConfig(n_patients=800, seed=5, chunk_size=800, write_notes=False)
+    tables, base = chunk_tables(cfg, 0, 0, 800)
+    chunk = simulate_chunk(cfg, 0, 0, 800)
+    claims = tables["claims"]
+    cci = charlson_index(tables["diagnoses"])
+    o1 = chunk_oracle(chunk, claims, cci)
+    for k in ("family", "negated"):
+        chunk.m[k][:] = True
+    chunk.m["negated_events"][:] = True
+    o2 = chunk_oracle(chunk, claims, cci)
+    for task in ("mortality", "los", "readmission", "denial"):
+        a = np.array(o1.filter(pl.col("task") == task)["probs"].to_list())
+        b = np.array(o2.filter(pl.col("task") == task)["probs"].to_list())
+        assert np.array_equal(a, b), task
+    o3 = chunk_oracle(chunk, claims, cci, ablate=True)
+    a = np.array(o1.filter(pl.col("task") == "mortality")["probs"].to_list())
+    c = np.array(o3.filter(pl.col("task") == "mortality")["probs"].to_list())
+    assert (c[:, 1] > a[:, 1] + 1e-9).mean() > 0.5
+
+
+def test_printed_numbers_matter_only_outside_the_normal_range():
+    """Early-warning points: flat across normal vitals and labs, rising at the extremes."""
+    normal = {"hr": 80.0, "sbp": 125.0, "rr": 16.0, "temp_c": 37.0, "wbc": 8.0, "lactate": 1.1, "creat": 0.9,
+              "spo2": 97.0, "sodium": 139.0, "hgb": 13.0}
+
+    def points(**kw):
+        v = {k: np.array([kw.get(k, x)]) for k, x in normal.items()}
+        return int(physiology.warning_points(v, np.array([kw.get("ams", False)]))[0])
+
+    assert points() == 0
+    assert points(hr=95) == points(hr=85) + 1 and points(hr=85) == 0
+    assert points(sbp=85) == 3 and points(sbp=118) == 0
+    assert points(lactate=4.5) == 3 and points(lactate=1.8) == 0
+    assert points(spo2=88) == 3 and points(sodium=122) == 2 and points(ams=True) == 3
+
+
+def test_a_patients_risk_persists_across_stays(hospital):
+    """The undocumented patient effect is the same at every stay. The oracle reads one note
+    and averages the effect over all patients, so after a readmission (which reveals a high
+    effect) it under-predicts: the patient's history carries what the note does not."""
+    o = oracle_task(hospital, "readmission").join(hospital["inpatient"].select("encounter_id", "patient_id", "admit_time"),
+                                                  on="encounter_id").sort("patient_id", "admit_time")
+    o = o.with_columns(prev=pl.col("label").shift(1).over("patient_id"), p=pl.col("probs").list.get(1))
+    after = o.filter(pl.col("prev") == 1)
+    assert after.height > 100
+    assert after["label"].mean() > 1.15 * after["p"].mean(), (after["label"].mean(), after["p"].mean())
+    # Elsewhere the oracle is calibrated.
+    assert abs(o["label"].mean() - o["p"].mean()) < 0.01
 
 
 # --- notes ---------------------------------------------------------------------------------
@@ -335,15 +433,18 @@ def test_no_note_states_its_own_label(hospital, note_type):
 
 
 def test_hp_of_patients_who_died_reads_like_any_other(hospital):
-    """The H&P of a stay that ends in death differs from others only through the latent
-    factors (age, problems, code status, vitals), never through words only deaths get."""
-    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical", pl.col("part") == 1)
+    """The H&P of a stay that ends in death differs from others only through what the
+    outcome depends on, never through words only deaths get: no word is common in their H&Ps
+    (>= 1%) and absent from everyone else's."""
+    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical").group_by("encounter_id").agg(
+        pl.col("text").str.join("\n\n"))
     hp = hp.join(hospital["inpatient"].select("encounter_id", "discharge_disposition"), on="encounter_id")
-    died = hp.filter(pl.col("discharge_disposition") == "expired")["text"]
-    lived = hp.filter(pl.col("discharge_disposition") != "expired")["text"]
-    tokens = lambda s: set(re.findall(r"[A-Za-z][A-Za-z/'-]+", " ".join(s.to_list())))  # noqa: E731
-    only_died = tokens(died) - tokens(lived)
-    assert not only_died, f"words that appear only in H&Ps of patients who died: {sorted(only_died)[:20]}"
+    words = hp.with_columns(w=pl.col("text").str.to_lowercase().str.extract_all(r"[a-z][a-z/'-]+").list.unique(),
+                            died=pl.col("discharge_disposition") == "expired").explode("w")
+    counts = words.group_by("w").agg(died=pl.col("died").sum(), lived=(~pl.col("died")).sum())
+    n_died = hp.filter(pl.col("discharge_disposition") == "expired").height
+    only = counts.filter(pl.col("lived") == 0, pl.col("died") >= max(3, 0.01 * n_died))
+    assert only.is_empty(), f"words only in H&Ps of patients who died: {only['w'].to_list()[:20]}"
 
 
 def test_sites_document_differently(hospital):
@@ -357,16 +458,58 @@ def test_sites_document_differently(hospital):
     assert (hospital["notes"]["part"] == 2).sum() > 0.005 * hospital["notes"].height
 
 
-def test_some_hps_lack_medical_necessity_and_get_denied_more(hospital):
-    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical").group_by("encounter_id").agg(
+def hp_text(hospital) -> pl.DataFrame:
+    return hospital["notes"].filter(pl.col("note_type") == "history_and_physical").group_by("encounter_id").agg(
         pl.col("text").str.join("\n\n"))
-    necessity = r"(?i)medically necessary|inpatient level of care|support inpatient admission|meets inpatient criteria"
-    d = oracle_task(hospital, "denial").join(hp, on="encounter_id").with_columns(
-        documented=pl.col("text").str.contains(necessity))
-    rate = d.group_by("documented").agg(pl.col("label").mean()).sort("documented")["label"].to_list()
-    share_missing = 1 - d["documented"].mean()
-    assert 0.05 <= share_missing <= 0.3
-    assert rate[0] > 2 * rate[1], f"denial rate without/with documentation: {rate}"
+
+
+def test_documented_necessity_lowers_denial(hospital):
+    """Payers deny stays whose H&P does not document why inpatient care is needed; the
+    documentation takes many forms (none is a fixed sentence)."""
+    phrases = [x for v in NECESSITY_PHRASES.values() for x in v]
+    pattern = "|".join(re.escape(x) for x in phrases)
+    d = oracle_task(hospital, "denial").join(hp_text(hospital), on="encounter_id").with_columns(
+        n=pl.col("text").str.count_matches(pattern).clip(0, 2))
+    rate = d.group_by("n").agg(pl.col("label").mean()).sort("n")["label"].to_list()
+    assert rate[0] > 1.5 * rate[-1], f"denial rate by documented elements: {rate}"
+    # Each phrasing is used: no single sentence carries the signal.
+    used = sum(d["text"].str.contains(x, literal=True).any() for x in phrases)
+    assert used == len(phrases)
+
+
+def test_identifiers_are_fake_consistent_and_only_in_notes(hospital):
+    """Each patient keeps one name and MRN across notes (as in a real chart); identifiers
+    never appear in the structured tables."""
+    hp = hospital["notes"].filter(pl.col("note_type") == "history_and_physical", pl.col("part") == 1)
+    mrn = hp.with_columns(mrn=pl.col("text").str.extract(r"MRN: (\d+)")).group_by("patient_id").agg(
+        pl.col("mrn").n_unique().alias("k"), pl.len())
+    assert mrn.filter(pl.col("len") > 1).height > 100
+    assert (mrn["k"] == 1).all()
+    assert hp["text"].str.contains(r"MRN: \d{8}").all()
+
+
+def test_discharge_summaries_copy_the_presentation_forward(hospital):
+    n = hospital["notes"].filter(pl.col("part") == 1)
+    hpi = n.filter(pl.col("note_type") == "history_and_physical").select(
+        "encounter_id", hpi=pl.col("text").str.extract(r"(?s)(?:is an? |is a )[^\n]{40,120}"))
+    ds = n.filter(pl.col("note_type") == "discharge_summary").join(hpi.drop_nulls(), on="encounter_id")
+    copied = ds.select(pl.col("text").str.contains(pl.col("hpi"), literal=True)).to_series().mean()
+    assert 0.3 < copied < 1.0, copied
+
+
+def test_forms_rare_in_task_notes_are_common_in_corpus_notes(hospital):
+    """The corpus uses a concept's less common forms more often than task notes do, so a
+    pretrained model has seen them."""
+    lex = lexicon()
+    notes = hospital["notes"].with_columns(task=pl.col("note_type").is_in(["history_and_physical", "discharge_summary"]))
+    gains = []
+    for key in ("condition:chf", "condition:dm", "condition:cpd", "condition:renal", "condition:htn"):
+        c = lex[key]
+        rare = [f for f, p in zip(c.forms, c.task_p) if p < np.median(c.task_p) and len(f) > 5][:6]
+        pattern = "(?i)" + "|".join(r"\b" + re.escape(f) + r"\b" for f in rare)
+        share = notes.group_by("task").agg(pl.col("text").str.count_matches(pattern).sum() / pl.len()).sort("task")
+        gains.append(share["text"][0] / max(share["text"][1], 1e-9))  # corpus / task, per note
+    assert np.median(gains) > 1.0, gains
 
 
 # --- drift -------------------------------------------------------------------------------------
@@ -375,12 +518,15 @@ def test_2024_shift(hospital):
     """The study's 2024 test set has more short stays, more high Charlson scores and more
     denials than the years before."""
     before, late = (TASK_YEARS[0], 2023), (2024, 2024)
-    los = [shares(oracle_task(hospital, "los", y)["label"], 4)[0] for y in (before, late)]
+    los = [(oracle_task(hospital, "los", y)["label"] <= STUDY_LOS_EDGES[0]).mean() for y in (before, late)]
     cci = [shares(oracle_task(hospital, "cci", y)["label"], 5)[2:].sum() for y in (before, late)]
     den = [shares(oracle_task(hospital, "denial", y)["label"], 2)[1] for y in (before, late)]
     assert los[1] > los[0] + 0.02, f"share of 0-2 day stays before/2024: {los}"
     assert cci[1] > cci[0], f"share of CCI >= 3 before/2024: {cci}"
     assert den[1] > den[0], f"denial rate before/2024: {den}"
+    # Two sites moved to a new EHR template in 2024 (documentation drift).
+    assert era_of(1, 2024) == era_of(1, 2023) + 1 and era_of(2, 2024) == era_of(2, 2023) + 1
+    assert style_of(1, 2024).hp_title != style_of(1, 2023).hp_title or style_of(1, 2024).headers != style_of(1, 2023).headers
 
 
 def test_covid_codes_and_language_only_in_2020_2022(hospital):
@@ -391,7 +537,10 @@ def test_covid_codes_and_language_only_in_2020_2022(hospital):
     notes = hospital["notes"].join(enc.select("encounter_id", "year"), on="encounter_id")
     mentions = notes.filter(pl.col("text").str.contains(r"(?i)covid|sars-cov-2|remdesivir"))
     assert mentions.height > 100
-    assert mentions["year"].is_between(2020, 2022).all(), mentions.group_by("year").len()
+    # COVID vaccines are mentioned after 2020 too; nothing COVID before 2020.
+    assert mentions["year"].min() >= 2020, mentions.group_by("year").len()
+    infection = notes.filter(pl.col("text").str.contains(r"(?i)sars-cov-2|remdesivir"))
+    assert infection["year"].is_between(2020, 2022).all(), infection.group_by("year").len()
     # Drugs appear in the years they were in use.
     for drug, first in (("tirzepatide", 2023), ("sacubitril", 2016), ("empagliflozin", 2015)):
         years = notes.filter(pl.col("text").str.contains(drug, literal=True))["year"]

@@ -56,7 +56,7 @@ def dnr_logit(age, burden, palliative, mets):
 MORT_DEPT = dept_vector({"palliative_care": 2.2, "oncology": 0.5, "obstetrics": -2.5, "pediatrics": -1.5,
                          "psychiatry": -2.5, "rehabilitation": -1.2, "surgery": -0.4, "orthopedics": -0.6,
                          "dialysis": -0.2})
-MORT_C, MORT_PATIENT, MORT_SIGMA = -8.7, 0.3, 0.45
+MORT_C, MORT_PATIENT, MORT_SIGMA = -8.72, 0.3, 0.45
 
 
 def mortality_visible(age, burden, dnr, dept, covid, points, site, y2024):
@@ -90,11 +90,11 @@ def los_day_probs(mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
 # --- denial (H&P) -------------------------------------------------------------------------------
 DENIAL_PAYER = np.array([{"medicare": 0.0, "medicaid": 0.35, "commercial": 0.6, "self_pay": 0.0,
                           "other": 0.3}[p] for p in PAYERS])
-DENIAL_C, DENIAL_SIGMA = -1.65, 0.45
+DENIAL_C, DENIAL_SIGMA = -1.5, 0.45
 
 
 def denial_visible(necessity, payer, elective, no_auth, observation_dx, points, year, site):
-    return (DENIAL_C - 0.75 * necessity + DENIAL_PAYER[payer] - 0.4 * elective + 1.3 * no_auth
+    return (DENIAL_C - 0.9 * necessity + DENIAL_PAYER[payer] - 0.4 * elective + 1.3 * no_auth
             + 1.0 * observation_dx * (points <= 1) - 0.12 * np.minimum(points, 6)
             + 0.15 * (year == 2024) + 0.15 * (year >= 2014) + site_shift(SITE_DENIAL, site))
 
@@ -124,7 +124,7 @@ READMIT_DEPT = dept_vector({"obstetrics": -1.8, "surgery": -0.3, "orthopedics": 
                             "oncology": 0.4, "psychiatry": 0.1})
 READMIT_DISP = np.array([{"home": 0.0, "home_health": 0.2, "snf": 0.35, "rehab": 0.1, "hospice": -1.8,
                           "ama": 1.1, "expired": 0.0}[d] for d in DISPOSITIONS])
-READMIT_C, READMIT_PATIENT, READMIT_SIGMA = -4.0, 0.45, 0.4
+READMIT_C, READMIT_PATIENT, READMIT_SIGMA = -3.88, 0.45, 0.4
 
 
 def readmission_visible(age, burden, housing, substance, lives_alone, los_days, disposition, dept, events,

@@ -31,8 +31,8 @@ KIND_PRIORITY = ("condition", "diagnosis", "event", "procedure", "symptom", "fin
 
 SEED = 20240601
 N_SITE_STYLES = 4  # sites 0..3 have their own factors; site s uses s % 4
-SITE_SIGMA = 0.8  # lognormal spread of a site's per-form factors
-TASK_ZIPF = 1.2  # weight of the form of rank r: (r + 1) ** -exponent
+SITE_SIGMA = 1.4  # lognormal spread of a site's per-form factors
+TASK_ZIPF = 0.8  # weight of the form of rank r: (r + 1) ** -exponent
 CORPUS_ZIPF = 0.45
 CORPUS_SHUFFLE = 0.6  # corpus rank = task rank + U(0, this * n_forms): rare forms move up
 TYPO_TASK, TYPO_CORPUS = 0.02, 0.05  # a misspelling's weight relative to the form it misspells

@@ -70,7 +70,7 @@ class Voice:
         return ", ".join(items[:-1]) + f"{oxford} {conj} " + items[-1]
 
     def surname(self) -> str:
-        return self.pick(_names()["last"][:600])
+        return self.pick(_names()["last"])
 
 
 # --- context cues (what a mention asserts) ------------------------------------------------------

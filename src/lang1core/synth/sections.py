@@ -7,9 +7,11 @@ family history, "history of") are how the same concepts appear without being ass
 
 from __future__ import annotations
 
-from lang1core.synth.catalog import COND_INDEX, CONDITIONS, COVID_DRUGS, PAYER_WORDS
-from lang1core.synth.lexicon import drug_key, drug_name, lexicon
+from functools import cache
+
 from lang1core.synth import phrasing as P
+from lang1core.synth.catalog import COND_INDEX, CONDITIONS, COVID_DRUGS, PAYER_WORDS
+from lang1core.synth.lexicon import CATALOG_DRUGS, drug_key, drug_name, lexicon
 from lang1core.synth.phrasing import HISTORY_NEG, Voice, family, negated_list
 from lang1core.synth.stay import Stay
 
@@ -24,7 +26,7 @@ def incidental(v: Voice, s: Stay, most: int) -> list[str]:
         _INCIDENTAL.extend(lexicon().keys("incidental"))
     n = len(_INCIDENTAL)
     r = P.patient_random(s.name_u, 1)
-    keys = [_INCIDENTAL[int(n * r.random() ** 3)] for _ in range(int(r.random() * (1 + min(s.age, 80) / 12)))]
+    keys = [_INCIDENTAL[int(n * r.random() ** 2)] for _ in range(int(r.random() * (1 + min(s.age, 80) / 9)))]
     return [v.pool_form(k, v.rnd) for k in keys[:most]]
 
 
@@ -80,15 +82,22 @@ def home_drugs(v: Voice, s: Stay) -> list[str]:
         out.append(f"{v.form(drug_key(drug))} {_dose(drug)}")
     if s.covid:
         out += [f"{v.form(drug_key(d))} {_dose(d)}".strip() for d, a, b in COVID_DRUGS if a <= s.year <= b][:1]
-    pool = lexicon().keys("drug")
+    pool = background_drugs()
     r = P.patient_random(s.name_u, 2)
     for _ in range(int(r.random() * (1 + min(s.age, 80) / 12))):
-        out.append(f"{v.pool_form(pool[int(len(pool) * r.random() ** 2)], r)} {_GENERIC_DOSES[int(r.random() * 12)]}")
+        out.append(f"{v.pool_form(pool[int(len(pool) * r.random() ** 1.5)], r)} {_GENERIC_DOSES[int(r.random() * 12)]}")
     return out
 
 
 _GENERIC_DOSES = ("10 mg daily", "5 mg BID", "25 mg nightly", "1 tab daily", "100 mg TID", "as directed", "PRN",
                   "0.5 mg BID", "20 mg daily", "50 mcg daily", "2 mg q6h PRN", "500 mg BID")
+
+
+@cache
+def background_drugs() -> list[str]:
+    """Drugs outside the catalogue: listed as home medications, they carry no signal (the
+    catalogue's drugs follow their conditions and years of use)."""
+    return [k for k in lexicon().keys("drug") if k not in CATALOG_DRUGS]
 
 
 def medication_list(v: Voice, drugs: list[str]) -> str:
@@ -105,7 +114,7 @@ def medication_list(v: Voice, drugs: list[str]) -> str:
 def allergies(v: Voice) -> str:
     if v.chance(0.6):
         return v.pick(("NKDA", "No known drug allergies", "NKA", "None known"))
-    pool = lexicon().keys("drug")
+    pool = background_drugs()
     react = v.pick(("rash", "hives", "anaphylaxis", "GI upset", "swelling", "itching"))
     return f"{v.pool_form(pool[int(len(pool) * v.rnd.random() ** 2)], v.rnd)} ({react})"
 
