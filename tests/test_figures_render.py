@@ -261,3 +261,17 @@ def test_unreadable_bar_is_a_gap_not_a_bar_at_the_floor(tables, one_positive_tab
     gapped, labels = bars(one_positive_tables)
     assert not none and gapped == full - 1 and len(labels) == 1  # Lang1's mortality bar
     assert labels[0].get_rotation() == 90
+
+
+def test_a_series_with_only_unreadable_cells_keeps_its_legend_entry(tables, tmp_path):
+    # The toy workflow's zero-shot runs: every cell one positive or one class, no bar at all.
+    d = _drop(tables, tmp_path, "auroc", pl.lit(False))
+    df = read_table(d / "auroc.csv")
+    df.with_columns(status=pl.lit("single class"), auroc=None, ci_low=None, ci_high=None).write_csv(d / "auroc.csv")
+    import matplotlib.pyplot as plt
+
+    fig = figure_function("fig2a")(Tables(d), fast_options())
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    s = texts(fig)
+    plt.close(fig)
+    assert "Lang1 (clinical+general)" in legend and "single class" in s and "not run" not in s

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
+from matplotlib.lines import Line2D
 
 from lang1core.evaluate.status import NOT_RUN, OK
 from lang1core.figures.style import (
@@ -103,14 +104,18 @@ def status_text(ax, x, text, color="#777777", y=0.02):
                    fontsize=plt.rcParams["font.size"] - 1.5)
 
 
-def status_gaps(ax, xs, cells, color="#777777"):
-    """Label each non-ok cell of a line or series at its x (one label per x and status)."""
-    done = set()
-    for x, c in zip(xs, cells):
-        if c is None or c.status == OK or (x, c.status) in done:
-            continue
-        done.add((x, c.status))
-        status_text(ax, x, c.status, color)
+def status_gaps(ax, entries):
+    """Label the non-ok cells of a panel's lines at their x. entries: (x, Cell, colour) over
+    every series; cells sharing an x get one label ("1 positive / single class"), in the
+    series' colour when they come from one series, grey otherwise."""
+    at: dict[float, list[tuple[str, str]]] = {}
+    for x, c, color in entries:
+        if c is not None and c.status != OK:
+            at.setdefault(float(x), []).append((c.status, color))
+    for x, got in at.items():
+        colors = {color for _, color in got}
+        status_text(ax, x, " / ".join(dict.fromkeys(s for s, _ in got)),
+                    colors.pop() if len(colors) == 1 else "#777777")
 
 
 def status_note(ax, df: pl.DataFrame, what: str = "runs"):
@@ -134,7 +139,8 @@ def grouped_points(ax, categories, series, get, *, width=0.8, bars=True, labels=
 
     get(category, series) -> a Cell (value_of) or None. A member without a row leaves a gap
     ("not run" when the whole category has none); a member whose status is not ok leaves a
-    gap labelled with its status ("1 positive", "single class"). Returns the legend handles.
+    gap labelled with its status ("1 positive", "single class"). Returns the legend handles
+    of every series with a row (a series drawn only as labelled gaps keeps its legend entry).
     """
     n = max(len(series), 1)
     w = width / n
@@ -156,6 +162,11 @@ def grouped_points(ax, categories, series, get, *, width=0.8, bars=True, labels=
             hi.append(np.nan if got.high is None else got.high)
         label = (labels or {}).get(s, model_label(s))
         if not xs:
+            if any(get(c, s) is not None for c in categories):  # only labelled gaps: keep
+                hatch = (hatches or {}).get(s)
+                handles[s] = (plt.Rectangle((0, 0), 1, 1, facecolor="white" if hatch else color,
+                                            edgecolor=color, hatch=hatch, label=label)
+                              if bars else Line2D([], [], ls="", marker="o", color=color, label=label))
             continue
         err = ci_yerr(vs, lo, hi)
         if bars:

@@ -152,6 +152,7 @@ def figA2(t: Tables, opts: Options):
     handles = {}
     for ax, task, d in task_panels(axes, tasks, df):
         series = series_in(d)
+        gaps = []
         for j, s in enumerate(series):
             v = [value_of(rows(d, series=s, split=p)) for p in opts.periods]
             x = xs + (j - (len(series) - 1) / 2) * 0.08
@@ -159,7 +160,8 @@ def figA2(t: Tables, opts: Options):
                          for i in range(3))
             handles[s] = ax.errorbar(x, y, yerr=ci_yerr(y, lo, hi), fmt="-o",
                                      color=model_color(s), capsize=1.2, elinewidth=0.7)
-            status_gaps(ax, x, v, model_color(s))
+            gaps += [(xs[i], c, model_color(s)) for i, c in enumerate(v)]
+        status_gaps(ax, gaps)
         ax.set_xticks(xs)
         ax.set_xticklabels([split_label(p).replace(" (2013-21)", "") for p in opts.periods],
                            rotation=35, ha="right")
