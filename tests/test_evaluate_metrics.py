@@ -271,7 +271,7 @@ def status_frame(labels, k=2, seed=0):
     ([1] + [0] * 40, 2, "1 positive"),
     ([1] * 4 + [0] * 40, 2, "4 positives"),
     ([0] * 2 + [1] * 40, 2, "2 negatives"),
-    ([0] * 20 + [1] * 20 + [2] * 3, 3, "3 in smallest class"),
+    ([0] * 20 + [1] * 20 + [2] * 3, 3, "3 positives"),  # one-vs-rest: the rarest class's
 ])
 def test_unreadable_auroc_has_a_status_and_no_number(labels, k, status):
     out = score_split(status_frame(labels, k), k, "mortality", "test",
@@ -294,6 +294,10 @@ def test_min_positives_is_the_threshold():
     assert r["ci_low"] <= r["auroc"] <= r["ci_high"]
     strict = score_split(df, 2, "mortality", "test", EvalSettings(n_bootstrap=50, strata=[], min_positives=6), 1)
     assert strict["subsets"]["all"]["status"] == "5 positives" and strict["subsets"]["all"]["auroc"] is None
+    # multi-class: an absent class is left out of the macro average, not counted as 0 positives
+    los = score_split(status_frame([0] * 20 + [2] * 20 + [3] * 5, 4), 4, "los", "test",
+                      EvalSettings(n_bootstrap=20, strata=[], min_positives=5), 1)["subsets"]["all"]
+    assert los["status"] == "ok" and los["auroc"] is not None and los["classes_evaluated"] == [0, 2, 3]
 
 
 def test_status_reaches_every_metrics_table(tmp_path):

@@ -25,7 +25,8 @@ def auroc_status(class_counts: Sequence[int], min_positives: int = DEFAULT_MIN_P
 
     Binary: both the positives and the negatives must number at least `min_positives`
     ("1 positive", "3 negatives" otherwise). Multi-class (one-vs-rest over the classes
-    present): the smallest present class must, as each class is one AUROC's positives.
+    present): each class is the positives of one AUROC, so the smallest present class must
+    ("2 positives": the rarest class has two examples).
     """
     counts = [int(c) for c in class_counts]
     present = [c for c in counts if c > 0]
@@ -39,4 +40,4 @@ def auroc_status(class_counts: Sequence[int], min_positives: int = DEFAULT_MIN_P
                 return plural(n, noun)
         return OK
     smallest = min(present)
-    return OK if smallest >= min_positives else f"{smallest} in smallest class"
+    return OK if smallest >= min_positives else plural(smallest, "positive")

@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from lang1core.figures.common import Options, cell, own_task, rows, task_list, task_panels
+from lang1core.evaluate.status import NO_EXAMPLES
+from lang1core.figures.common import Cell, Options, cell, own_task, rows, task_list, task_panels
 from lang1core.figures.style import (
     FULL_WIDTH,
     ci_yerr,
@@ -58,16 +59,15 @@ def figK8(t: Tables, opts: Options):
         vals, lo, hi, yy = [], [], [], []
         for (a, g), yi in zip(keys, y):
             r = rows(d, attribute=a, group=g)
-            if r.is_empty():
-                continue
-            c = cell(r.row(0, named=True))
+            # A group another task has but this one lacks has no examples here.
+            c = cell(r.row(0, named=True)) if r.height else Cell(None, None, None, NO_EXAMPLES)
             if c.value is not None:
                 vals.append(c.value)
                 lo.append(np.nan if c.low is None else c.low)
                 hi.append(np.nan if c.high is None else c.high)
                 yy.append(yi)
             else:
-                ax.text(0.5, yi, c.status, va="center", ha="center",
+                ax.text(0.5, yi, c.status, va="center", ha="center", transform=ax.get_yaxis_transform(),
                         fontsize=opts.style.font_size - 2, color="#888888", style="italic")
         if vals:
             ax.errorbar(vals, yy, xerr=ci_yerr(vals, lo, hi), fmt="o", ms=2.5, color=color,
