@@ -16,17 +16,6 @@ from lang1core.evaluate.metrics import EvalSettings, score_split
 from lang1core.evaluate.run import PredictionError, evaluate_run
 from lang1core.evaluate.tables import SCHEMAS, build_tables, conditional_table, write_tables
 
-CONTRACT = {  # HELPERS: the columns figures read, in this order (extra columns may follow)
-    "runs": "model recipe kind base train_task n_train pretrain_tokens finetune_tokens",
-    "auroc": "model recipe task split subset n n_pos auroc ci_low ci_high ci_method auroc_micro ece "
-             "oracle_auroc oracle_share qa_ppl",
-    "calibration": "model recipe task split bin lower upper confidence accuracy count",
-    "strata": "model recipe task split attribute group n n_pos auroc ci_low ci_high status",
-    "alerts": "model recipe task split alert_rate threshold flagged sensitivity ppv",
-    "conditional": "direction given outcome probability n",
-}
-
-
 def test_ece_on_a_hand_made_case():
     conf = np.array([0.1, 0.1, 0.9, 0.9, 1.0])
     hit = np.array([0, 1, 1, 1, 1])
@@ -84,12 +73,12 @@ def test_single_class_stratum_is_reported_not_dropped():
     out = score_split(df, 2, "mortality", "test", EvalSettings(n_bootstrap=50, strata=["child", "sex", "region", "race"]), 1)
     strata = out["subsets"]["all"]["strata"]
     child = {r["group"]: r for r in strata if r["attribute"] == "child"}
-    assert child["child"]["status"] == "single_class" and child["child"]["auroc"] is None
+    assert child["child"]["status"] == "single class" and child["child"]["auroc"] is None
     assert child["child"]["n"] == 20 and child["child"]["n_pos"] == 0
     assert child["adult"]["status"] == "ok" and child["adult"]["ci_low"] is not None
     region = {r["group"]: r["n"] for r in strata if r["attribute"] == "region"}
     assert region == {"missing": 10, "north": 190}  # nulls are a group, counted
-    assert [r["status"] for r in strata if r["attribute"] == "race"] == ["empty"]  # column absent
+    assert [r["status"] for r in strata if r["attribute"] == "race"] == ["no examples"]  # column absent
     sexes = {r["group"]: r for r in strata if r["attribute"] == "sex"}
     mask = (df["sex"] == "female").to_numpy()
     assert sexes["female"]["auroc"] == pytest.approx(roc_auc_score(df["label"].to_numpy()[mask], df["prob_1"].to_numpy()[mask]))
@@ -184,7 +173,7 @@ def test_tables_follow_the_contract(tmp_path):
     written = build_tables(metrics, tmp_path / "tables")
     for name, path in written.items():
         df = pl.read_csv(path)
-        assert df.columns[: len(CONTRACT[name].split())] == CONTRACT[name].split(), name
+        assert df.columns == list(SCHEMAS[name]), name
     auroc = pl.read_csv(written["auroc"])
     assert auroc.height == 2 * 5 * 4 * 2  # runs x tasks x test splits x subsets
     assert set(auroc["subset"]) == {"all", "unseen"}
@@ -204,7 +193,7 @@ def test_conditional_probabilities_by_hand(tmp_path):
         pl.DataFrame({"encounter_id": [f"e{i}" for i in range(5)], "label": labels, "options": [opts] * 5}
                      ).write_parquet(path)
     df = conditional_table([tmp_path / "mortality/test.parquet"], [tmp_path / "los/test.parquet"], tmp_path / "c.csv")
-    assert df.columns == CONTRACT["conditional"].split()
+    assert df.columns == list(SCHEMAS["conditional"])
     get = {(r["direction"], r["given"], r["outcome"]): (r["probability"], r["n"]) for r in df.to_dicts()}
     assert get[("los|mortality", "no", "long")] == (pytest.approx(1 / 3), 3)
     assert get[("los|mortality", "yes", "long")] == (1.0, 2)
@@ -219,7 +208,7 @@ def test_write_tables_copies_dataset_tables_and_always_writes_conditional(tmp_pa
     assert (tmp_path / "tables/B1_counts.csv").read_bytes() == (tmp_path / "remede/stats/B1_counts.csv").read_bytes()
     assert (tmp_path / "tables/B7_denial.md").exists() and len(list((tmp_path / "tables").glob("B*"))) == 14
     # without ReMedE's mortality and LOS files the figure still finds its table (headers only)
-    assert pl.read_csv(written["conditional"]).columns == CONTRACT["conditional"].split()
+    assert pl.read_csv(written["conditional"]).columns == list(SCHEMAS["conditional"])
 
 
 def test_fixture_builder_writes_the_prediction_contract(tmp_path):
@@ -262,3 +251,88 @@ def test_probe_rows_with_fewer_options_keep_null_probabilities_as_zero(tmp_path)
     r = doc["results"][0]["subsets"]["all"]
     assert r["n"] == 4 and r["accuracy"] == 0.75 and r["qa_ppl"] is None
     assert doc["dropped"]["probe/test"]["missing_probability"] == 0
+
+
+def status_frame(labels, k=2, seed=0):
+    """Predictions for `labels` with random probabilities, one patient per example."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels, dtype=np.int64)
+    p = rng.dirichlet(np.ones(k), size=len(labels)) if len(labels) else np.zeros((0, k))
+    return pl.DataFrame({"example_id": [str(i) for i in range(len(labels))],
+                         "patient_id": [f"p{i}" for i in range(len(labels))], "label": labels,
+                         **{f"prob_{c}": p[:, c] for c in range(k)},
+                         "seen_patient": np.zeros(len(labels), dtype=bool)},
+                        schema_overrides={"label": pl.Int64, "example_id": pl.String, "patient_id": pl.String})
+
+
+@pytest.mark.parametrize("labels,k,status", [
+    ([], 2, "no examples"),
+    ([0] * 30, 2, "single class"),
+    ([1] + [0] * 40, 2, "1 positive"),
+    ([1] * 4 + [0] * 40, 2, "4 positives"),
+    ([0] * 2 + [1] * 40, 2, "2 negatives"),
+    ([0] * 20 + [1] * 20 + [2] * 3, 3, "3 positives"),  # one-vs-rest: the rarest class's
+])
+def test_unreadable_auroc_has_a_status_and_no_number(labels, k, status):
+    out = score_split(status_frame(labels, k), k, "mortality", "test",
+                      EvalSettings(n_bootstrap=50, strata=["sex"], min_positives=5), 1)
+    for subset in ("all", "unseen"):
+        r = out["subsets"][subset]
+        assert r["status"] == status, subset
+        assert r["auroc"] is None and r["ci_low"] is None and r["ci_high"] is None
+        assert r["n"] == len(labels)
+    assert out["subsets"]["all"]["oracle_share"] is None
+
+
+def test_min_positives_is_the_threshold():
+    labels = [1] * 5 + [0] * 40  # exactly the minimum: scored
+    df = status_frame(labels)
+    ok = score_split(df, 2, "mortality", "test", EvalSettings(n_bootstrap=50, strata=[], min_positives=5), 1)
+    r = ok["subsets"]["all"]
+    assert r["status"] == "ok" and r["n_pos"] == 5
+    assert r["auroc"] == pytest.approx(roc_auc_score(df["label"], df["prob_1"]))
+    assert r["ci_low"] <= r["auroc"] <= r["ci_high"]
+    strict = score_split(df, 2, "mortality", "test", EvalSettings(n_bootstrap=50, strata=[], min_positives=6), 1)
+    assert strict["subsets"]["all"]["status"] == "5 positives" and strict["subsets"]["all"]["auroc"] is None
+    # multi-class: an absent class is left out of the macro average, not counted as 0 positives
+    los = score_split(status_frame([0] * 20 + [2] * 20 + [3] * 5, 4), 4, "los", "test",
+                      EvalSettings(n_bootstrap=20, strata=[], min_positives=5), 1)["subsets"]["all"]
+    assert los["status"] == "ok" and los["auroc"] is not None and los["classes_evaluated"] == [0, 2, 3]
+
+
+def test_status_reaches_every_metrics_table(tmp_path):
+    built = build_all(tmp_path, runs=[("lang1", "zeroshot")], n=60)
+    remede = [str(p) for p in (tmp_path / "remede").glob("*/*.parquet")]
+    # One positive in mortality/test: the tables must say so, not report an AUROC of 0 or 1.
+    path = next(p for p in built["runs"][("lang1", "zeroshot")] if str(p).endswith("mortality/test.parquet"))
+    pred = pl.read_parquet(path)
+    first_pos = pred.with_row_index().filter(pl.col("label") == 1)["index"][0]
+    pred = pred.with_row_index().filter((pl.col("label") == 0) | (pl.col("index") == first_pos)).drop("index")
+    pred.write_parquet(path)
+    out = tmp_path / "m.json"
+    evaluate_run([str(p) for p in built["runs"][("lang1", "zeroshot")]], remede,
+                 str(tmp_path / "predictions/lang1/zeroshot/run.json"), out,
+                 EvalSettings(n_bootstrap=20, splits=["test"]), 1, config={}, oracle=str(built["oracle"]))
+    written = build_tables([out], tmp_path / "tables")
+    for name in ("auroc", "calibration", "strata", "alerts"):
+        df = pl.read_csv(written[name])
+        assert df["status"].null_count() == 0, name
+    auroc = pl.read_csv(written["auroc"]).filter(pl.col("task") == "mortality", pl.col("subset") == "all")
+    assert auroc["status"].to_list() == ["1 positive"] and auroc["auroc"].to_list() == [None]
+    alerts = pl.read_csv(written["alerts"]).filter(pl.col("task") == "mortality")
+    assert set(alerts["status"]) == {"1 positive"}
+
+
+def test_config_min_positives_is_documented_and_validated(repo):
+    import dataclasses
+
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load((repo / "workflow/schemas/evaluate.schema.yaml").read_text())
+    section = yaml.safe_load((repo / "config.yaml").read_text())["evaluate"]
+    jsonschema.validate(section, schema)
+    assert section["min_positives"] == EvalSettings().min_positives
+    assert set(section) == {f.name for f in dataclasses.fields(EvalSettings)}  # every knob configurable
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**section, "min_positives": 0}, schema)

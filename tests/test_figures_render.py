@@ -208,3 +208,70 @@ def test_cli_draws_demo_and_tables_folder(tmp_path, tables):
     assert {p.name for p in (tmp_path / "t").iterdir()} == {"figF6.pdf", "B1.pdf", "B1.md"}
     with pytest.raises(SystemExit, match="not a folder"):
         main(["figures", str(tmp_path / "nope"), str(tmp_path / "x")])
+
+
+STATUS_FIGURES = ["fig2a", "fig2b", "figD4", "figA2", "figL9", "fig5b", "figM10", "fig3b", "fig4a",
+                  "fig4b", "fig4c", "fig5a", "figC3", "figE5"]
+
+
+@pytest.fixture(scope="module")
+def one_positive_tables(tables, tmp_path_factory):
+    """The demo tables with every Lang1 mortality result unreadable (one positive)."""
+    d = tmp_path_factory.mktemp("one_positive")
+    for p in tables.iterdir():
+        (d / p.name).write_bytes(p.read_bytes())
+    df = read_table(d / "auroc.csv")
+    runs = read_table(d / "runs.csv").select("model", "recipe", "base")
+    hit = pl.col("task") == "mortality"
+    lang1 = df.join(runs, on=["model", "recipe"], how="left")["base"] == "lang1"
+    df = df.with_columns(
+        status=pl.when(hit & lang1).then(pl.lit("1 positive")).otherwise(pl.col("status")),
+        **{c: pl.when(hit & lang1).then(None).otherwise(pl.col(c))
+           for c in ("auroc", "ci_low", "ci_high")})
+    df.write_csv(d / "auroc.csv")
+    cal = read_table(d / "calibration.csv")
+    cal.with_columns(status=pl.when((pl.col("task") == "mortality") & (pl.col("model") == "lang1"))
+                     .then(pl.lit("1 positive")).otherwise(pl.col("status"))).write_csv(d / "calibration.csv")
+    return d
+
+
+@pytest.mark.parametrize("name", STATUS_FIGURES)
+def test_unreadable_cells_are_labelled_with_their_status(one_positive_tables, name):
+    import matplotlib.pyplot as plt
+
+    fig = figure_function(name)(Tables(one_positive_tables), fast_options())
+    s = texts(fig)
+    plt.close(fig)
+    assert "1 positive" in s.replace("\n", " ")  # heatmap cells wrap it onto two lines
+    assert "not run" not in s  # a result that exists but cannot be read is not "not run"
+
+
+def test_unreadable_bar_is_a_gap_not_a_bar_at_the_floor(tables, one_positive_tables):
+    import matplotlib.pyplot as plt
+
+    def bars(d):
+        fig = figure_function("fig2a")(Tables(d), fast_options())
+        ax = fig.axes[0]
+        n = len([p for p in ax.patches if p.get_height() > 0])
+        labels = [t for t in ax.texts if t.get_text() == "1 positive"]
+        plt.close(fig)
+        return n, labels
+
+    full, none = bars(tables)
+    gapped, labels = bars(one_positive_tables)
+    assert not none and gapped == full - 1 and len(labels) == 1  # Lang1's mortality bar
+    assert labels[0].get_rotation() == 90
+
+
+def test_a_series_with_only_unreadable_cells_keeps_its_legend_entry(tables, tmp_path):
+    # The toy workflow's zero-shot runs: every cell one positive or one class, no bar at all.
+    d = _drop(tables, tmp_path, "auroc", pl.lit(False))
+    df = read_table(d / "auroc.csv")
+    df.with_columns(status=pl.lit("single class"), auroc=None, ci_low=None, ci_high=None).write_csv(d / "auroc.csv")
+    import matplotlib.pyplot as plt
+
+    fig = figure_function("fig2a")(Tables(d), fast_options())
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    s = texts(fig)
+    plt.close(fig)
+    assert "Lang1 (clinical+general)" in legend and "single class" in s and "not run" not in s

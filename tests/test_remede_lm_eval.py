@@ -1,6 +1,7 @@
 """The lm-evaluation-harness task files with the real `lm-eval` package: it loads our YAML
-and utils.py, scores a tiny random Llama built locally (no network), and its AUROC equals
-the one computed independently from the per-sample log-likelihoods it logged."""
+and utils.py, scores a tiny random Llama built locally (no network), its AUROC equals the one
+computed independently from the per-sample log-likelihoods it logged, and a long note's
+prompt keeps the note's first tokens, as our scorer does (lm-eval alone cuts from the left)."""
 
 from __future__ import annotations
 
@@ -73,9 +74,10 @@ def test_lm_eval_loads_the_tasks_and_scores_a_tiny_local_model(lm_eval_dir, tmp_
 
     root, _ = lm_eval_dir
     model = tiny_model(tmp_path / "model")
-    tm = TaskManager(include_path=str(root / "lm_eval"))
+    model_args = {"pretrained": str(model), "tokenizer": str(model), "dtype": "float32"}
+    tm = TaskManager(include_path=str(root / "lm_eval"), metadata=model_args)  # as the CLI builds it
     assert {"remede_mortality_test", "remede_los_temporal", "remede_probe_test", "remede"} <= set(tm.all_tasks)
-    out = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={model},tokenizer={model},dtype=float32",
+    out = lm_eval.simple_evaluate(model="hf", model_args=model_args,
                                   tasks=["remede_mortality_test", "remede_los_temporal"], task_manager=tm,
                                   device="cpu", batch_size=8, bootstrap_iters=0, log_samples=True)
     res = out["results"]["remede_mortality_test"]
@@ -92,3 +94,83 @@ def test_lm_eval_loads_the_tasks_and_scores_a_tiny_local_model(lm_eval_dir, tmp_
     assert 0.0 <= res["acc,none"] <= 1.0
     los = out["results"]["remede_los_temporal"]
     assert np.isnan(los["auroc,none"]) or 0.0 <= los["auroc,none"] <= 1.0
+
+
+NOTE_START = "Admitted from clinic with chest pain"
+
+
+def long_note_data(root: Path, n_docs: int = 3) -> Path:
+    """mortality/test.parquet with notes far longer than any budget below (thousands of tokens)."""
+    import polars as pl
+
+    notes = [f"{NOTE_START} case {i}. " + " ".join(f"w{j}x{i}" for j in range(600)) for i in range(n_docs)]
+    (root / "mortality").mkdir(parents=True)
+    pl.DataFrame({"example_id": [str(i) for i in range(n_docs)], "text": notes,
+                  "question": ["Will the patient die in hospital?"] * n_docs,
+                  "options": [["no", "yes"]] * n_docs, "label": [i % 2 for i in range(n_docs)]},
+                 schema_overrides={"options": pl.List(pl.String)}).write_parquet(root / "mortality" / "test.parquet")
+    return root
+
+
+def lm_eval_prompts(data: Path, model: Path, **model_args) -> tuple[list[str], list[str]]:
+    """(contexts lm-eval scored, the original notes) for remede_mortality_test."""
+    import lm_eval
+    import polars as pl
+    from lm_eval.tasks import TaskManager
+
+    args = {"pretrained": str(model), "dtype": "float32", **model_args}
+    metadata = {**args, **args.pop("metadata", {})}  # the CLI: model_args | --metadata
+    tm = TaskManager(include_path=str(data / "lm_eval"), metadata=metadata)
+    out = lm_eval.simple_evaluate(model="hf", model_args=args, tasks=["remede_mortality_test"], task_manager=tm,
+                                  device="cpu", batch_size=4, bootstrap_iters=0, log_samples=True)
+    samples = sorted(out["samples"]["remede_mortality_test"], key=lambda s: int(s["doc"]["example_id"]))
+    contexts = []
+    for s in samples:
+        ctx = {a[0] for a in s["arguments"]}  # one (context, continuation) per option letter
+        assert len(ctx) == 1
+        contexts.append(ctx.pop())
+    notes = pl.read_parquet(data / "mortality" / "test.parquet").sort("example_id")["text"].to_list()
+    return contexts, notes
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return tiny_model(tmp_path_factory.mktemp("model"))
+
+
+def test_long_note_keeps_its_first_tokens_as_the_scorer_does(tmp_path, model_dir):
+    data = long_note_data(tmp_path)
+    write_lm_eval(data, data / "lm_eval", ["mortality"], ["test"], max_note_tokens=48)
+    tok = transformers.AutoTokenizer.from_pretrained(model_dir)
+    contexts, notes = lm_eval_prompts(data, model_dir)
+    for ctx, note in zip(contexts, notes):
+        assert len(tok(note)["input_ids"]) > 1024  # longer than the model's context
+        kept, question = ctx.split("\nQuestion: ")
+        assert ctx.startswith(f"{NOTE_START} case") and note.startswith(kept)
+        assert question == "Will the patient die in hospital?\nA. no\nB. yes\nAnswer:"
+        assert tok(kept)["input_ids"] == tok(note)["input_ids"][:48]  # the note's first 48 tokens
+        assert ctx == format_prompt(kept, "Will the patient die in hospital?", ["no", "yes"])
+
+
+def test_short_context_shrinks_the_note_not_the_question(tmp_path, model_dir):
+    data = long_note_data(tmp_path)
+    write_lm_eval(data, data / "lm_eval", ["mortality"], ["test"], max_note_tokens=512)
+    tok = transformers.AutoTokenizer.from_pretrained(model_dir)
+    contexts, _ = lm_eval_prompts(data, model_dir, max_length=96)
+    for ctx in contexts:
+        # lm-eval cuts context + answer letter to max_length + 1 from the left: nothing is cut.
+        assert len(tok(ctx + " A", add_special_tokens=False)["input_ids"]) <= 96
+        assert ctx.startswith(f"{NOTE_START} case") and ctx.endswith("\nB. yes\nAnswer:")
+    # --metadata overrides the written budget
+    contexts, _ = lm_eval_prompts(data, model_dir, metadata={"max_note_tokens": 8})
+    assert all(len(tok(c.split("\nQuestion: ")[0])["input_ids"]) == 8 for c in contexts)
+
+
+def test_without_a_tokenizer_the_task_says_how_to_name_one(tmp_path):
+    data = long_note_data(tmp_path)
+    write_lm_eval(data, data / "lm_eval", ["mortality"], ["test"])
+    spec = importlib.util.spec_from_file_location("remede_utils_nt", data / "lm_eval" / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    with pytest.raises(ValueError, match="remede_mortality_test.*tokenizer.*pretrained"):
+        utils.load(task="mortality", split="test")

@@ -87,6 +87,8 @@ rule remede_lm_eval:
         tasks=REMEDE_TASKS,
         splits=REMEDE_LM_EVAL_SPLITS,
         probe_splits=REMEDE_PROBE_SPLITS,
+        # lm-eval keeps the same first note tokens as the scorer.
+        max_note_tokens=config["finetune"]["max_note_tokens"],
     script:
         "../scripts/remede_lm_eval.py"
 

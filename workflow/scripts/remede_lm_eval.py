@@ -13,4 +13,5 @@ write_lm_eval(
     list(sm.params.tasks),
     list(sm.params.splits),
     probe_splits=list(sm.params.probe_splits),
+    max_note_tokens=int(sm.params.max_note_tokens),
 )

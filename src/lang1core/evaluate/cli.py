@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--example-bootstrap", action="store_true", help="resample examples, not patients")
     p.add_argument("--calibration-bins", type=int, default=d.calibration_bins)
     p.add_argument("--alert-rates", type=float, nargs="+", default=d.alert_rates)
+    p.add_argument("--min-positives", type=int, default=d.min_positives,
+                   help="fewest positives (and negatives) for an AUROC to be reported")
     p.add_argument("--strata", nargs="*", default=list(STRATA))
     p.add_argument("--splits", nargs="+", default=d.splits)
     p.add_argument("--seed", type=int, default=3407)
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     settings = EvalSettings(n_bootstrap=args.n_bootstrap, ci_level=args.ci_level,
                             cluster_by_patient=not args.example_bootstrap,
                             calibration_bins=args.calibration_bins, alert_rates=args.alert_rates,
-                            strata=args.strata, splits=args.splits)
+                            strata=args.strata, splits=args.splits, min_positives=args.min_positives)
     preds = sorted(str(p) for p in args.run_dir.glob("*/*.parquet"))
     if not preds:
         raise SystemExit(f"{args.run_dir}: no {{task}}/{{split}}.parquet prediction files")

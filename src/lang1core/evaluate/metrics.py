@@ -3,13 +3,15 @@
 Input is a frame of predictions already joined to the ReMedE examples (see run.py): label,
 prob_0..prob_{K-1}, patient_id, the strata columns and optionally `oracle_probs`.
 Binary tasks are scored on prob_1; multi-class tasks one-vs-rest (macro, plus micro).
-A sample with one class is reported with status `single_class` and null AUROC, never dropped.
+Every AUROC row carries a `status` (lang1core/evaluate/status.py): a sample with no examples,
+one class or fewer than `min_positives` of a class is reported with that status and a null
+AUROC and interval, never dropped and never drawn as a number.
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -22,6 +24,7 @@ from lang1core.evaluate.auroc import (
     bootstrap_multiclass,
     chunk_size,
 )
+from lang1core.evaluate.status import DEFAULT_MIN_POSITIVES, NO_EXAMPLES, OK, auroc_status
 
 STRATA = ("age_band", "sex", "race", "ethnicity", "region", "child")
 
@@ -36,6 +39,7 @@ class EvalSettings:
     strata: list[str] = field(default_factory=lambda: list(STRATA))
     splits: list[str] = field(default_factory=lambda: ["test", "temporal", "temporal_2024", "external"])
     bootstrap_chunk_elements: int = DEFAULT_MAX_ELEMENTS  # memory bound of one bootstrap chunk
+    min_positives: int = DEFAULT_MIN_POSITIVES  # fewer positives (or negatives): AUROC not reported
 
     @property
     def ci_method(self) -> str:
@@ -76,10 +80,9 @@ def auroc_block(probs: np.ndarray, labels: np.ndarray, clusters, settings: EvalS
     out = {"n": int(n), "n_pos": int(counts[1]) if k == 2 else None, "class_counts": counts.tolist(),
            "auroc": None, "ci_low": None, "ci_high": None, "ci_method": settings.ci_method,
            "n_bootstrap": settings.n_bootstrap, "n_bootstrap_valid": 0, "auroc_micro": None}
-    if n == 0:
-        return {**out, "status": "empty"}
-    if int((counts > 0).sum()) < 2:
-        return {**out, "status": "single_class"}
+    status = auroc_status(counts, settings.min_positives)
+    if status != OK:
+        return {**out, "status": status}
     n_units = int(clusters.max()) + 1 if clusters is not None else n
     chunk = chunk_size(max(n, n_units), settings.n_bootstrap, settings.bootstrap_chunk_elements)
     if k == 2:
@@ -93,7 +96,7 @@ def auroc_block(probs: np.ndarray, labels: np.ndarray, clusters, settings: EvalS
                    auroc_micro=r["micro"], micro_ci_low=r["micro_ci"][0], micro_ci_high=r["micro_ci"][1],
                    auroc_per_class=r["per_class"], classes_evaluated=r["classes_evaluated"],
                    n_bootstrap_valid=r["n_valid"])
-    return {**out, "status": "ok"}
+    return {**out, "status": OK}
 
 
 def qa_ppl_summary(df: pl.DataFrame) -> dict | None:
@@ -132,7 +135,7 @@ def score_split(df: pl.DataFrame, k: int, task: str, split: str, settings: EvalS
             res["calibration"] = bins
             res["alerts"] = alerts_mod.alert_points(probs[:, 1], labels, settings.alert_rates) if k == 2 else []
             res["strata"] = score_strata(df, probs, labels, codes, task, split, settings, seed)
-            res.update(oracle_block(part, probs, labels, res["auroc"], k))
+            res.update(oracle_block(part, probs, labels, res["auroc"], k, settings))
         out["subsets"][subset] = res
     return out
 
@@ -151,7 +154,7 @@ def score_strata(df, probs, labels, codes, task, split, settings: EvalSettings, 
     for attr in settings.strata:
         if attr not in df.columns:
             rows.append({"attribute": attr, "group": None, "n": 0, "n_pos": None, "auroc": None,
-                         "ci_low": None, "ci_high": None, "status": "empty"})
+                         "ci_low": None, "ci_high": None, "status": NO_EXAMPLES})
             continue
         values = strata_values(df, attr)
         for group in sorted(set(values.tolist())):
@@ -164,7 +167,7 @@ def score_strata(df, probs, labels, codes, task, split, settings: EvalSettings, 
     return rows
 
 
-def oracle_block(df: pl.DataFrame, probs, labels, model_auroc, k: int) -> dict:
+def oracle_block(df: pl.DataFrame, probs, labels, model_auroc, k: int, settings: EvalSettings) -> dict:
     """The oracle's AUROC on the same examples and the model's AUROC as a share of it.
 
     When the oracle covers only some examples, both AUROCs are taken on the covered ones."""
@@ -177,7 +180,7 @@ def oracle_block(df: pl.DataFrame, probs, labels, model_auroc, k: int) -> dict:
     oracle = np.array(df.filter(pl.Series(have))["oracle_probs"].to_list(), dtype=np.float64)
     if oracle.shape[1] != k:
         raise ValueError(f"oracle has {oracle.shape[1]} probabilities per row, predictions {k}")
-    settings = EvalSettings(n_bootstrap=0)
+    settings = replace(settings, n_bootstrap=0)
     o = auroc_block(oracle, labels[have], None, settings, np.random.default_rng(0))["auroc"]
     m = model_auroc if missing == 0 else auroc_block(probs[have], labels[have], None, settings,
                                                      np.random.default_rng(0))["auroc"]

@@ -1,7 +1,10 @@
 """The evaluation tables the figures read (R/tables/*.csv), one row per result.
 
-Schemas are fixed (the figures stage draws from them); every table is written with its
-header even when no run produced a row, so a figure can say "not run" instead of failing.
+`SCHEMAS` is the tables' one definition: this stage writes it and the figures stage reads
+it (lang1core/figures/tables.py). Every table is written with its header even when no run
+produced a row, so a figure can say "not run" instead of failing. Every row that holds a
+metric carries the `status` of its (task, split, subset) AUROC (lang1core/evaluate/status.py),
+so a reader of any table sees whether the number behind it can be read.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lang1core.evaluate.status import NO_EXAMPLES, OK
+
 log = logging.getLogger(__name__)
 
 F, I, S = pl.Float64, pl.Int64, pl.String
@@ -20,15 +25,15 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "runs": {"model": S, "recipe": S, "kind": S, "base": S, "train_task": S, "n_train": I,
              "pretrain_tokens": I, "finetune_tokens": I},
     "auroc": {"model": S, "recipe": S, "task": S, "split": S, "subset": S, "n": I, "n_pos": I,
-              "auroc": F, "ci_low": F, "ci_high": F, "ci_method": S, "auroc_micro": F, "ece": F,
-              "oracle_auroc": F, "oracle_share": F, "qa_ppl": F, "accuracy": F},
+              "auroc": F, "ci_low": F, "ci_high": F, "status": S, "ci_method": S, "auroc_micro": F,
+              "ece": F, "oracle_auroc": F, "oracle_share": F, "qa_ppl": F, "accuracy": F},
     "calibration": {"model": S, "recipe": S, "task": S, "split": S, "bin": I, "lower": F, "upper": F,
-                    "confidence": F, "accuracy": F, "count": I},
+                    "confidence": F, "accuracy": F, "count": I, "status": S},
     "strata": {"model": S, "recipe": S, "task": S, "split": S, "attribute": S, "group": S, "n": I,
                "n_pos": I, "auroc": F, "ci_low": F, "ci_high": F, "status": S, "ci_method": S},
     "alerts": {"model": S, "recipe": S, "task": S, "split": S, "alert_rate": F, "threshold": F,
-               "flagged": I, "sensitivity": F, "ppv": F},
-    "conditional": {"direction": S, "given": S, "outcome": S, "probability": F, "n": I},
+               "flagged": I, "sensitivity": F, "ppv": F, "status": S},
+    "conditional": {"direction": S, "given": S, "outcome": S, "probability": F, "n": I, "status": S},
 }
 
 
@@ -53,13 +58,16 @@ def metrics_rows(doc: dict) -> dict[str, list[dict]]:
         for subset, m in r["subsets"].items():
             ppl = m.get("qa_ppl") or {}
             rows["auroc"].append({**ts, "subset": subset, **{c: m.get(c) for c in (
-                "n", "n_pos", "auroc", "ci_low", "ci_high", "ci_method", "auroc_micro", "ece",
-                "oracle_auroc", "oracle_share", "accuracy")}, "qa_ppl": ppl.get("geomean")})
+                "n", "n_pos", "auroc", "ci_low", "ci_high", "status", "ci_method", "auroc_micro",
+                "ece", "oracle_auroc", "oracle_share", "accuracy")}, "qa_ppl": ppl.get("geomean")})
             if subset != "all":
                 continue
-            rows["calibration"] += [{**ts, **b} for b in m.get("calibration", [])]
+            # Calibration bins and alert points share their split's status: with one positive
+            # a sensitivity is 0 or 1, whatever the model.
+            status = {"status": m.get("status")}
+            rows["calibration"] += [{**ts, **b, **status} for b in m.get("calibration", [])]
             rows["strata"] += [{**ts, **s, "ci_method": m.get("ci_method")} for s in m.get("strata", [])]
-            rows["alerts"] += [{**ts, **a} for a in m.get("alerts", [])]
+            rows["alerts"] += [{**ts, **a, **status} for a in m.get("alerts", [])]
     return rows
 
 
@@ -106,7 +114,8 @@ def conditional_table(mortality: list[str | Path], los: list[str | Path], out: s
             for o in order.get(outcome, []):
                 hit = sub.filter(pl.col(outcome) == o).height
                 rows.append({"direction": direction, "given": g, "outcome": o,
-                             "probability": hit / len(sub) if len(sub) else None, "n": len(sub)})
+                             "probability": hit / len(sub) if len(sub) else None, "n": len(sub),
+                             "status": OK if len(sub) else NO_EXAMPLES})
     df = frame("conditional", rows)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     df.write_csv(out)

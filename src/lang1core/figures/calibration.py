@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lang1core.evaluate.status import OK
 from lang1core.figures.common import (
     Options,
     legend_below,
@@ -38,11 +39,14 @@ def figE5(t: Tables, opts: Options):
             (h,) = ax.plot(e["confidence"], e["accuracy"], "-o", color=model_color(s),
                            ms=2.5, lw=1.0)
             handles[s] = h
-            v = rows(ece, task=task, series=s)["ece"].drop_nulls()
-            if v.len():
-                lines.append((s, v[0]))
-        for k, (s, v) in enumerate(lines):
-            ax.text(0.03, 0.97 - 0.11 * k, f"ECE {v:.3f}", transform=ax.transAxes, ha="left",
+            r = rows(ece, task=task, series=s).drop_nulls("ece")
+            if r.height:
+                # The curve is drawn whatever the status; the status says when it rests on
+                # one class or a handful of positives.
+                status = r["status"][0]
+                lines.append((s, f"ECE {r['ece'][0]:.3f}" + ("" if status == OK else f" ({status})")))
+        for k, (s, text) in enumerate(lines):
+            ax.text(0.03, 0.97 - 0.11 * k, text, transform=ax.transAxes, ha="left",
                     va="top", color=model_color(s), fontsize=opts.style.font_size - 1)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)

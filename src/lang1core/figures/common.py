@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
+from matplotlib.lines import Line2D
 
+from lang1core.evaluate.status import NOT_RUN, OK
 from lang1core.figures.style import (
     Style,
     ci_yerr,
@@ -62,29 +66,107 @@ def task_list(t) -> list[str]:
     return order_tasks(present) if present else list(TASK_ORDER)
 
 
+class Cell(NamedTuple):
+    """One figure cell: its AUROC and interval, None unless `status` is "ok"."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    status: str
+
+
+def cell(r: dict, col: str = "auroc") -> Cell:
+    """A table row (dict) as a cell; an ok row without a value reads "not run"."""
+    status = r.get("status") or OK
+    if status != OK or r.get(col) is None or not np.isfinite(r[col]):
+        return Cell(None, None, None, status if status != OK else NOT_RUN)
+    return Cell(r[col], r.get("ci_low"), r.get("ci_high"), OK)
+
+
+def cells(df: pl.DataFrame, col: str = "auroc") -> list[Cell]:
+    return [cell(r, col) for r in df.iter_rows(named=True)]
+
+
+def value_of(df: pl.DataFrame, col: str = "auroc") -> Cell | None:
+    """The first row's cell, or None when there is no row (the run was not produced)."""
+    return None if df.is_empty() else cell(df.row(0, named=True), col)
+
+
+def status_text(ax, x, text, color="#777777", y=0.02):
+    """A non-ok cell's status, written upright at data x from the bottom of the axes: the
+    labelled gap a figure draws where a bar or point would be. The x axis grows to hold x
+    (a label outside the axes would stretch the saved figure)."""
+    ax.dataLim.update_from_data_x(np.atleast_1d(float(x)), ignore=ax.ignore_existing_data_limits)
+    ax.ignore_existing_data_limits = False
+    ax.autoscale_view(scaley=False)
+    return ax.text(x, y, text, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                   rotation=90, color=color, style="italic",
+                   fontsize=plt.rcParams["font.size"] - 1.5)
+
+
+def status_gaps(ax, entries):
+    """Label the non-ok cells of a panel's lines at their x. entries: (x, Cell, colour) over
+    every series; cells sharing an x get one label ("1 positive / single class"), in the
+    series' colour when they come from one series, grey otherwise."""
+    at: dict[float, list[tuple[str, str]]] = {}
+    for x, c, color in entries:
+        if c is not None and c.status != OK:
+            at.setdefault(float(x), []).append((c.status, color))
+    for x, got in at.items():
+        colors = {color for _, color in got}
+        status_text(ax, x, " / ".join(dict.fromkeys(s for s, _ in got)),
+                    colors.pop() if len(colors) == 1 else "#777777")
+
+
+def status_note(ax, df: pl.DataFrame, what: str = "runs"):
+    """Scatter panels: how many rows were left out and why, e.g. "not drawn: 1 positive (2)"."""
+    if "status" not in df.columns:
+        return None
+    counts = Counter(s or NOT_RUN for s in df["status"].to_list() if s != OK)
+    if not counts:
+        return None
+    lines = [f"{s} ({n})" for s, n in counts.most_common(3)]
+    if len(counts) > 3:
+        lines.append(f"other ({sum(n for _, n in counts.most_common()[3:])})")
+    return ax.text(0.03, 0.97, f"{what} not drawn:\n" + "\n".join(lines), transform=ax.transAxes,
+                   ha="left", va="top", color="#777777", style="italic",
+                   fontsize=plt.rcParams["font.size"] - 1.5)
+
+
 def grouped_points(ax, categories, series, get, *, width=0.8, bars=True, labels=None,
                    colors=None, hatches=None, alphas=None, ylim=(0.4, 1.0), chance=0.5):
     """Grouped bars (or dots) with CI whiskers: x = categories, one member per series.
 
-    get(category, series) -> (value, low, high) or None. Missing members leave a gap.
-    Returns the legend handles.
+    get(category, series) -> a Cell (value_of) or None. A member without a row leaves a gap
+    ("not run" when the whole category has none); a member whose status is not ok leaves a
+    gap labelled with its status ("1 positive", "single class"). Returns the legend handles
+    of every series with a row (a series drawn only as labelled gaps keeps its legend entry).
     """
     n = max(len(series), 1)
     w = width / n
     handles = {}
     for j, s in enumerate(series):
         xs, vs, lo, hi = [], [], [], []
+        color = (colors or {}).get(s, model_color(s))
         for i, c in enumerate(categories):
             got = get(c, s)
-            if got is None or got[0] is None or not np.isfinite(got[0]):
+            if got is None:
                 continue
-            xs.append(i - width / 2 + w * (j + 0.5))
-            vs.append(got[0])
-            lo.append(np.nan if got[1] is None else got[1])
-            hi.append(np.nan if got[2] is None else got[2])
-        color = (colors or {}).get(s, model_color(s))
+            x = i - width / 2 + w * (j + 0.5)
+            if got.value is None:
+                status_text(ax, x, got.status, color)
+                continue
+            xs.append(x)
+            vs.append(got.value)
+            lo.append(np.nan if got.low is None else got.low)
+            hi.append(np.nan if got.high is None else got.high)
         label = (labels or {}).get(s, model_label(s))
         if not xs:
+            if any(get(c, s) is not None for c in categories):  # only labelled gaps: keep
+                hatch = (hatches or {}).get(s)
+                handles[s] = (plt.Rectangle((0, 0), 1, 1, facecolor="white" if hatch else color,
+                                            edgecolor=color, hatch=hatch, label=label)
+                              if bars else Line2D([], [], ls="", marker="o", color=color, label=label))
             continue
         err = ci_yerr(vs, lo, hi)
         if bars:
@@ -102,10 +184,8 @@ def grouped_points(ax, categories, series, get, *, width=0.8, bars=True, labels=
                             elinewidth=0.8, capsize=1.2, label=label, zorder=3)
         handles[s] = h
     for i, c in enumerate(categories):
-        if all(get(c, s) is None or get(c, s)[0] is None for s in series):
-            ax.text(i, ylim[0] + 0.02 * (ylim[1] - ylim[0]), "not run", ha="center",
-                    va="bottom", rotation=90, color="#777777", style="italic",
-                    fontsize=plt.rcParams["font.size"] - 1)
+        if all(get(c, s) is None for s in series):
+            status_text(ax, i, NOT_RUN)
     ax.set_xticks(range(len(categories)))
     ax.set_xlim(-0.6, len(categories) - 0.4)
     ax.set_ylim(*ylim)
@@ -113,16 +193,6 @@ def grouped_points(ax, categories, series, get, *, width=0.8, bars=True, labels=
         ax.axhline(chance, color="#888888", lw=0.6, ls="--", zorder=1)
     ax.grid(axis="x", visible=False)
     return handles
-
-
-def value_of(df: pl.DataFrame, col: str = "auroc"):
-    """(value, ci_low, ci_high) of the first row, or None."""
-    if df.is_empty():
-        return None
-    r = df.row(0, named=True)
-    if r.get(col) is None:
-        return None
-    return r[col], r.get("ci_low"), r.get("ci_high")
 
 
 def ylim_for(values, floor=0.4, pad=0.03):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from lang1core.evaluate.status import OK
 from lang1core.figures.common import Options, rows
 from lang1core.figures.style import FULL_WIDTH, not_run
 from lang1core.figures.tables import Tables
@@ -14,6 +15,12 @@ GIVEN_COLORS = ["#56B4E9", "#D55E00", "#009E73", "#CC79A7", "#E69F00"]
 
 def _ordered(values):
     return list(dict.fromkeys(values))  # the table's order is the bins' order
+
+
+def _n_or_status(d, n: int) -> str:
+    """"n=1,234", or the rows' status when they could not be estimated ("no examples")."""
+    bad = [s for s in d["status"].to_list() if s != OK]
+    return bad[0] if bad else f"n={n:,}"
 
 
 def figF6(t: Tables, opts: Options):
@@ -34,7 +41,8 @@ def figF6(t: Tables, opts: Options):
             p = [float(rows(e, outcome=o)["probability"].sum()) for o in outcomes]
             n = int(e["n"].max() or 0)
             ax.bar(np.arange(len(outcomes)) - 0.4 + w * (j + 0.5), p, width=w * 0.92,
-                   color=GIVEN_COLORS[j % len(GIVEN_COLORS)], label=f"died: {g} (n={n:,})")
+                   color=GIVEN_COLORS[j % len(GIVEN_COLORS)],
+                   label=f"died: {g} ({_n_or_status(e, n)})")
         ax.set_xticks(range(len(outcomes)))
         ax.set_xticklabels([o.replace(" days", " d") for o in outcomes])
         ax.set_ylabel("P(LOS bin | mortality)")
@@ -53,10 +61,11 @@ def figF6(t: Tables, opts: Options):
         positive = "yes" if "yes" in outs else outs[-1]
         e = rows(d, outcome=positive)
         p = [float(rows(e, given=g)["probability"].sum()) for g in givens]
-        ns = [int(rows(d, given=g)["n"].max() or 0) for g in givens]
+        ns = [_n_or_status(rows(d, given=g), int(rows(d, given=g)["n"].max() or 0))
+              for g in givens]
         bars = ax.bar(range(len(givens)), p, color="#D55E00", width=0.6)
         for b, n in zip(bars, ns):
-            ax.text(b.get_x() + b.get_width() / 2, b.get_height(), f"n={n:,}", ha="center",
+            ax.text(b.get_x() + b.get_width() / 2, b.get_height(), n, ha="center",
                     va="bottom", fontsize=opts.style.font_size - 1.5, color="#555555")
         ax.set_xticks(range(len(givens)))
         ax.set_xticklabels([g.replace(" days", " d") for g in givens])

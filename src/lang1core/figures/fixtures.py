@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from lang1core.figures.tables import SCHEMAS
+from lang1core.evaluate.status import OK, SINGLE_CLASS
+from lang1core.evaluate.tables import SCHEMAS
 
 TASKS = {"readmission": 2, "mortality": 2, "los": 4, "cci": 5, "denial": 2}
 SPLITS = ("test", "temporal", "temporal_2024", "external")
@@ -35,7 +36,7 @@ def _auroc_row(rng, model, recipe, task, split, subset, centre, n=400):
     half = 1.96 * np.sqrt(a * (1 - a) / (n * pos_rate)) * 0.6
     return {"model": model, "recipe": recipe, "task": task, "split": split, "subset": subset,
             "n": n, "n_pos": int(n * pos_rate), "auroc": a, "ci_low": max(0.0, a - half),
-            "ci_high": min(1.0, a + half), "ci_method": "patient",
+            "ci_high": min(1.0, a + half), "status": OK, "ci_method": "patient",
             "auroc_micro": a + 0.03 if k > 2 else None,
             "ece": float(abs(rng.normal(0.05, 0.02))), "oracle_auroc": 0.9,
             "oracle_share": a / 0.9, "qa_ppl": float(np.exp(3.5 - 2.5 * (a - 0.5)
@@ -49,7 +50,7 @@ def make_tables(seed: int = 0) -> dict[str, pl.DataFrame]:
 
     def add(model, recipe, kind, base, train_task, n_train, pt, ft, centre_of, tasks, probe=None):
         runs.append({"model": model, "recipe": recipe, "kind": kind, "base": base,
-                     "train_task": train_task, "n_train": n_train, "pretrain_tokens": pt,
+                     "train_task": train_task, "n_train": n_train, "pretrain_tokens": int(pt),
                      "finetune_tokens": ft})
         for task in tasks:
             for split in SPLITS:
@@ -105,40 +106,41 @@ def make_tables(seed: int = 0) -> dict[str, pl.DataFrame]:
                                         + rng.normal(0, 0.02), 0, 1))
                     calib.append({"model": base, "recipe": task, "task": task, "split": split,
                                   "bin": b, "lower": edges[b], "upper": edges[b + 1],
-                                  "confidence": conf, "accuracy": acc, "count": cnt})
+                                  "confidence": conf, "accuracy": acc, "count": cnt,
+                                  "status": OK})
             for split in SPLITS:
                 for attr, groups in ATTRS.items():
                     for g in groups:
                         n = int(rng.integers(20, 300))
-                        status = "ok"
+                        status = OK
                         a = BASES[base] - TASK_DIFFICULTY[task] + rng.normal(0, 0.03)
                         lo, hi = a - 0.6 / np.sqrt(n), a + 0.6 / np.sqrt(n)
                         n_pos = int(n * 0.15)
                         if attr == "child" and g == "child" and task == "mortality":
-                            status, a, lo, hi, n_pos = "single_class", None, None, None, 0
+                            status, a, lo, hi, n_pos = SINGLE_CLASS, None, None, None, 0
                         strata.append({"model": base, "recipe": task, "task": task,
                                        "split": split, "attribute": attr, "group": g, "n": n,
                                        "n_pos": n_pos, "auroc": a, "ci_low": lo, "ci_high": hi,
                                        "status": status})
                 for rate in (0.05, 0.1, 0.2):
                     alerts.append({"model": base, "recipe": task, "task": task, "split": split,
-                                   "alert_rate": rate, "threshold": 1 - rate, "flagged": 400 * rate,
-                                   "sensitivity": min(1, rate * 3), "ppv": 0.3})
+                                   "alert_rate": rate, "threshold": 1 - rate, "flagged": int(400 * rate),
+                                   "sensitivity": min(1, rate * 3), "ppv": 0.3, "status": OK})
     los_bins = ["0 to 2 days", "3 days", "4 to 5 days", "more than 5 days"]
     cond = []
     p_los_given = {"no": [0.46, 0.15, 0.16, 0.23], "yes": [0.2, 0.1, 0.15, 0.55]}
     for given, probs in p_los_given.items():
         for b, p in zip(los_bins, probs):
             cond.append({"direction": "los|mortality", "given": given, "outcome": b,
-                         "probability": p, "n": 1000 if given == "no" else 30})
+                         "probability": p, "n": 1000 if given == "no" else 30, "status": OK})
     for b, pm in zip(los_bins, [0.008, 0.012, 0.017, 0.04]):
         for outcome, p in (("no", 1 - pm), ("yes", pm)):
             cond.append({"direction": "mortality|los", "given": b, "outcome": outcome,
-                         "probability": p, "n": 250})
+                         "probability": p, "n": 250, "status": OK})
 
     out = {
         "runs": pl.DataFrame(runs, schema=SCHEMAS["runs"]),
-        "auroc": pl.DataFrame(auroc, schema={**SCHEMAS["auroc"], "accuracy": pl.Float64}),
+        "auroc": pl.DataFrame(auroc, schema=SCHEMAS["auroc"]),
         "calibration": pl.DataFrame(calib, schema=SCHEMAS["calibration"]),
         "strata": pl.DataFrame(strata, schema=SCHEMAS["strata"]),
         "alerts": pl.DataFrame(alerts, schema=SCHEMAS["alerts"]),

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
+from lang1core.evaluate.status import OK
 from lang1core.figures.common import (
     Options,
     grouped_points,
@@ -13,6 +14,8 @@ from lang1core.figures.common import (
     own_task,
     rows,
     series_in,
+    status_gaps,
+    status_note,
     subplots,
     task_list,
     task_panels,
@@ -21,6 +24,7 @@ from lang1core.figures.common import (
 )
 from lang1core.figures.style import (
     FULL_WIDTH,
+    ci_yerr,
     model_color,
     model_label,
     not_run,
@@ -148,15 +152,16 @@ def figA2(t: Tables, opts: Options):
     handles = {}
     for ax, task, d in task_panels(axes, tasks, df):
         series = series_in(d)
+        gaps = []
         for j, s in enumerate(series):
             v = [value_of(rows(d, series=s, split=p)) for p in opts.periods]
             x = xs + (j - (len(series) - 1) / 2) * 0.08
-            y = np.array([np.nan if a is None else a[0] for a in v])
-            lo = [np.nan if a is None or a[1] is None else a[1] for a in v]
-            hi = [np.nan if a is None or a[2] is None else a[2] for a in v]
-            from lang1core.figures.style import ci_yerr
+            y, lo, hi = (np.array([np.nan if a is None or a[i] is None else a[i] for a in v])
+                         for i in range(3))
             handles[s] = ax.errorbar(x, y, yerr=ci_yerr(y, lo, hi), fmt="-o",
                                      color=model_color(s), capsize=1.2, elinewidth=0.7)
+            gaps += [(xs[i], c, model_color(s)) for i, c in enumerate(v)]
+        status_gaps(ax, gaps)
         ax.set_xticks(xs)
         ax.set_xticklabels([split_label(p).replace(" (2013-21)", "") for p in opts.periods],
                            rotation=35, ha="right")
@@ -227,16 +232,24 @@ def figM10(t: Tables, opts: Options):
                        kind=["zeroshot", "kshot", "finetune", "joint", "scratch", "tfidf"]))
     internal = rows(df, split=opts.internal_split).select(
         "model", "recipe", "task", "series", "kind", pl.col("auroc").alias("x"),
-        pl.col("ci_low").alias("xlo"), pl.col("ci_high").alias("xhi"))
+        pl.col("ci_low").alias("xlo"), pl.col("ci_high").alias("xhi"),
+        pl.col("status").alias("x_status"))
     external = rows(df, split="external").select(
         "model", "recipe", "task", pl.col("auroc").alias("y"), pl.col("ci_low").alias("ylo"),
-        pl.col("ci_high").alias("yhi"))
-    both = internal.join(external, on=["model", "recipe", "task"], how="inner").drop_nulls(
-        ["x", "y"])
+        pl.col("ci_high").alias("yhi"), pl.col("status").alias("y_status"))
+    both = internal.join(external, on=["model", "recipe", "task"], how="inner").with_columns(
+        status=pl.when(pl.col("x_status") != OK).then(pl.col("x_status"))
+        .otherwise(pl.col("y_status")))
     tasks = task_list(t)
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=1.85, sharey=False)
     handles = {}
     for ax, task, d in task_panels(axes, tasks, both):
+        status_note(ax, d)
+        d = d.drop_nulls(["x", "y"])
+        if d.is_empty():
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
         lo = min(d["x"].min(), d["y"].min()) - 0.03
         hi = min(1.0, max(d["x"].max(), d["y"].max()) + 0.03)
         ax.plot([lo, hi], [lo, hi], color="#888888", lw=0.6, ls="--", zorder=1)
@@ -258,5 +271,4 @@ def figM10(t: Tables, opts: Options):
 
 
 def _err(v, lo, hi):
-    from lang1core.figures.style import ci_yerr
     return ci_yerr(v.to_numpy(), lo.to_numpy(), hi.to_numpy())

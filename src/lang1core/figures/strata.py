@@ -1,7 +1,7 @@
 """Fig. K8: stratified AUROC (forest plot) of the headline model, one column per task.
 
-Groups whose examples hold one class (no AUROC defined) or none are listed with their status
-instead of disappearing, so a reader sees which subgroups could not be assessed.
+Groups whose AUROC is not reported (one class, too few positives, no examples) are listed with
+their status instead of disappearing, so a reader sees which subgroups could not be assessed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from lang1core.figures.common import Options, own_task, rows, task_list, task_panels
+from lang1core.evaluate.status import NO_EXAMPLES
+from lang1core.figures.common import Cell, Options, cell, own_task, rows, task_list, task_panels
 from lang1core.figures.style import (
     FULL_WIDTH,
     ci_yerr,
@@ -58,18 +59,16 @@ def figK8(t: Tables, opts: Options):
         vals, lo, hi, yy = [], [], [], []
         for (a, g), yi in zip(keys, y):
             r = rows(d, attribute=a, group=g)
-            if r.is_empty():
-                continue
-            r = r.row(0, named=True)
-            if r["status"] == "ok" and r["auroc"] is not None:
-                vals.append(r["auroc"])
-                lo.append(r["ci_low"] if r["ci_low"] is not None else np.nan)
-                hi.append(r["ci_high"] if r["ci_high"] is not None else np.nan)
+            # A group another task has but this one lacks has no examples here.
+            c = cell(r.row(0, named=True)) if r.height else Cell(None, None, None, NO_EXAMPLES)
+            if c.value is not None:
+                vals.append(c.value)
+                lo.append(np.nan if c.low is None else c.low)
+                hi.append(np.nan if c.high is None else c.high)
                 yy.append(yi)
             else:
-                ax.text(0.5, yi, (r["status"] or "n/a").replace("_", " "), va="center",
-                        ha="center", fontsize=opts.style.font_size - 2, color="#888888",
-                        style="italic")
+                ax.text(0.5, yi, c.status, va="center", ha="center", transform=ax.get_yaxis_transform(),
+                        fontsize=opts.style.font_size - 2, color="#888888", style="italic")
         if vals:
             ax.errorbar(vals, yy, xerr=ci_yerr(vals, lo, hi), fmt="o", ms=2.5, color=color,
                         elinewidth=0.7, capsize=0)

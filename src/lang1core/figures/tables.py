@@ -1,7 +1,8 @@
-"""Read the evaluation tables (`R/tables/*.csv`, schemas in the team contract) for plotting.
+"""Read the evaluation tables (`R/tables/*.csv`) for plotting; their schemas are the
+evaluate stage's (`SCHEMAS` in lang1core/evaluate/tables.py), so the two cannot drift apart.
 
 Figures read nothing else. A table that is missing or has no rows reads as an empty frame
-(the figure then draws "not run" panels); a table that lacks a contracted column is an error
+(the figure then draws "not run" panels); a table that lacks a schema column is an error
 that names the file and the column, because silently plotting the wrong thing is worse than
 stopping.
 """
@@ -14,29 +15,11 @@ from pathlib import Path
 
 import polars as pl
 
+from lang1core.evaluate.tables import SCHEMAS
+
 log = logging.getLogger(__name__)
 
-F = pl.Float64
-I = pl.Int64
-S = pl.Utf8
-
-# Column -> dtype per table (the contract in HELPERS.md, evaluate section).
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "runs": {"model": S, "recipe": S, "kind": S, "base": S, "train_task": S, "n_train": F,
-             "pretrain_tokens": F, "finetune_tokens": F},
-    "auroc": {"model": S, "recipe": S, "task": S, "split": S, "subset": S, "n": F, "n_pos": F,
-              "auroc": F, "ci_low": F, "ci_high": F, "ci_method": S, "auroc_micro": F,
-              "ece": F, "oracle_auroc": F, "oracle_share": F, "qa_ppl": F},
-    "calibration": {"model": S, "recipe": S, "task": S, "split": S, "bin": I, "lower": F,
-                    "upper": F, "confidence": F, "accuracy": F, "count": F},
-    "strata": {"model": S, "recipe": S, "task": S, "split": S, "attribute": S, "group": S,
-               "n": F, "n_pos": F, "auroc": F, "ci_low": F, "ci_high": F, "status": S},
-    "alerts": {"model": S, "recipe": S, "task": S, "split": S, "alert_rate": F,
-               "threshold": F, "flagged": F, "sensitivity": F, "ppv": F},
-    "conditional": {"direction": S, "given": S, "outcome": S, "probability": F, "n": F},
-}
-# Optional extra columns read when present (e.g. a probe's accuracy).
-OPTIONAL: dict[str, dict[str, pl.DataType]] = {"auroc": {"accuracy": F}}
+S = pl.String
 
 KINDS_FINETUNED = ("finetune", "joint", "scratch")
 
@@ -61,13 +44,11 @@ def read_table(path: str | Path, table: str | None = None) -> pl.DataFrame:
         raise ValueError(f"{path}: missing column(s) {missing}; the {table} table needs "
                          f"{list(SCHEMAS[table])}")
     casts = []
-    for col, dtype in {**SCHEMAS[table], **OPTIONAL.get(table, {})}.items():
-        if col not in df.columns:
-            continue
+    for col, dtype in SCHEMAS[table].items():
         if dtype == S:
             casts.append(pl.col(col).cast(S))
         else:
-            casts.append(pl.col(col).cast(F, strict=False).cast(dtype, strict=False))
+            casts.append(pl.col(col).cast(pl.Float64, strict=False).cast(dtype, strict=False))
     df = df.with_columns(casts)
     return df
 
@@ -92,7 +73,7 @@ def infer_runs(df: pl.DataFrame) -> pl.DataFrame:
         elif model == "scratch":
             kind, base, task = "scratch", None, recipe
         elif eff:
-            kind, task, n = "efficiency", eff.group("task"), float(eff.group("n"))
+            kind, task, n = "efficiency", eff.group("task"), int(eff.group("n"))
         else:
             task = recipe
         rows.append({"model": model, "recipe": recipe, "kind": kind, "base": base,

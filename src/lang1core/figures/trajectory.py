@@ -11,10 +11,13 @@ import polars as pl
 
 from lang1core.figures.common import (
     Options,
+    cells,
     legend_below,
     own_task,
     rows,
     series_in,
+    status_gaps,
+    status_note,
     subplots,
     task_list,
     task_panels,
@@ -61,6 +64,11 @@ def _trajectory(df: pl.DataFrame) -> pl.DataFrame:
         maintain_order=True)
 
 
+def _gap_entries(d: pl.DataFrame, x: str) -> list:
+    """(x, cell, series colour) of every row, for status_gaps."""
+    return [(xv, c, model_color(s)) for xv, c, s in zip(d[x], cells(d), d["series"])]
+
+
 def _tokens_axis(ax, values, xlabel="Pretraining tokens"):
     tokens_axis(ax, list(values), xlabel)
 
@@ -87,6 +95,8 @@ def fig3a(t: Tables, opts: Options):
         else:
             _line_with_band(ax, d["pretrain_tokens"], d["auroc"], d["ci_low"], d["ci_high"],
                             model_color(s), opts.style, model_label(s))
+    if not use_acc:  # accuracy is defined whatever the classes; AUROC gaps say why
+        status_gaps(ax, _gap_entries(df, "pretrain_tokens"))
     _tokens_axis(ax, df["pretrain_tokens"])
     ax.set_title(f"Reading-comprehension probe, {split_label(split)}", loc="left")
     ax.set_ylabel(f"Probe {'accuracy' if use_acc else 'AUROC'}")
@@ -106,6 +116,7 @@ def fig3b(t: Tables, opts: Options):
             e = rows(d, series=s)
             handles[s] = _line_with_band(ax, e["pretrain_tokens"], e["auroc"], e["ci_low"],
                                          e["ci_high"], model_color(s), opts.style)
+        status_gaps(ax, _gap_entries(d, "pretrain_tokens"))
         ax.axhline(0.5, color="#888888", lw=0.6, ls="--")
         _tokens_axis(ax, d["pretrain_tokens"], "Pretraining tokens")
     axes[0].set_ylabel(f"Zero-shot AUROC ({split_label(opts.split)})")
@@ -136,6 +147,7 @@ def fig4a(t: Tables, opts: Options):
                                 fmt=m, color=model_color(s), ms=3.5 if m != "." else 5,
                                 elinewidth=0.5, capsize=0, alpha=0.9)
                 handles.setdefault(s, h)
+        status_gaps(ax, _gap_entries(d, "total"))
         _tokens_axis(ax, d["total"], "Total tokens")
     axes[0].set_ylabel(f"AUROC ({split_label(opts.split)})")
     legend_below(fig, list(handles.values()), [model_label(s) for s in handles])
@@ -164,6 +176,7 @@ def fig4b(t: Tables, opts: Options):
             e = rows(d, series=s)
             handles[s] = _line_with_band(ax, e["n_train"], e["auroc"], e["ci_low"],
                                          e["ci_high"], model_color(s), opts.style)
+        status_gaps(ax, _gap_entries(rows(d, series=series_in(rows(d, kind="efficiency"))), "n_train"))
         tokens_axis(ax, d["n_train"].to_list(), "Finetuning examples")
     axes[0].set_ylabel(f"AUROC ({split_label(opts.split)})")
     legend_below(fig, list(handles.values()), [model_label(s) for s in handles])
@@ -188,8 +201,7 @@ def _spearman(x, y) -> float:
 def fig4c(t: Tables, opts: Options):
     """Question-answer perplexity against AUROC: lower perplexity, better predictions?"""
     df = own_task(rows(t.metrics(), split=opts.split, subset="all"))
-    df = df.filter(pl.col("qa_ppl").is_not_null() & pl.col("auroc").is_not_null()
-                   & (pl.col("task") != "probe"))
+    df = df.filter(pl.col("qa_ppl").is_not_null() & (pl.col("task") != "probe"))
     tasks = task_list(t)
     fig, axes = subplots(len(tasks), width=FULL_WIDTH, height=1.9)
     handles = {}
@@ -200,6 +212,11 @@ def fig4c(t: Tables, opts: Options):
                   "kshot": "k-shot", "tfidf": "TF-IDF"}
     kinds_seen: set[str] = set()
     for ax, task, d in task_panels(axes, tasks, df, "perplexity"):
+        status_note(ax, d)
+        d = d.filter(pl.col("auroc").is_not_null())
+        if d.is_empty():
+            ax.set_xticks([])
+            continue
         for s in series_in(d):
             e = rows(d, series=s)
             for kind in e["kind"].unique().to_list():

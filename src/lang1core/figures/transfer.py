@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from lang1core.figures.common import Options, rows, task_list
+from lang1core.evaluate.status import NOT_RUN
+from lang1core.figures.common import Options, rows, task_list, value_of
 from lang1core.figures.style import (
     FULL_WIDTH,
     HALF_WIDTH,
@@ -42,20 +43,24 @@ def _matrix(df: pl.DataFrame, tasks: list[str]):
         if rows(df, kind=kind).height:
             row_keys.append((kind, None))
     mat = np.full((len(row_keys), len(tasks)), np.nan)
+    status = np.full(mat.shape, NOT_RUN, dtype=object)  # what an empty cell says
     for i, (kind, train) in enumerate(row_keys):
         r = rows(df, kind=kind, train_task=train) if train else rows(df, kind=kind)
         for j, task in enumerate(tasks):
-            v = rows(r, task=task)["auroc"].drop_nulls()
-            if v.len():
-                mat[i, j] = v[0]
+            c = value_of(rows(r, task=task))
+            if c is not None:
+                status[i, j] = c.status
+                if c.value is not None:
+                    mat[i, j] = c.value
     labels = [task_label(tr) if k == "finetune" else {"joint": "Multi-task",
                                                       "zeroshot": "Zero-shot"}[k]
               for k, tr in row_keys]
-    return mat, labels, row_keys
+    return mat, labels, row_keys, status
 
 
-def _heatmap(ax, mat, row_labels, col_labels, fontsize, vmax, annotate=True):
-    im = ax.imshow(mat, cmap=CMAP, vmin=VMIN, vmax=vmax, aspect="auto")
+def _heatmap(ax, mat, row_labels, col_labels, fontsize, vmax, status, annotate=True):
+    cmap = plt.get_cmap(CMAP).with_extremes(bad="#EEEEEE")  # cells without an AUROC: grey
+    im = ax.imshow(np.ma.masked_invalid(mat), cmap=cmap, vmin=VMIN, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(col_labels)))
     ax.set_xticklabels(col_labels, rotation=35, ha="right")
     ax.set_yticks(range(len(row_labels)))
@@ -68,10 +73,14 @@ def _heatmap(ax, mat, row_labels, col_labels, fontsize, vmax, annotate=True):
         for i in range(mat.shape[0]):
             for j in range(mat.shape[1]):
                 v = mat[i, j]
-                txt = "–" if not np.isfinite(v) else f"{v:.2f}"
-                dark = np.isfinite(v) and (v - VMIN) / (vmax - VMIN) < 0.6
-                ax.text(j, i, txt, ha="center", va="center", fontsize=fontsize,
-                        color="white" if dark else "black")
+                if np.isfinite(v):
+                    dark = (v - VMIN) / (vmax - VMIN) < 0.6
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=fontsize,
+                            color="white" if dark else "black")
+                else:  # a labelled gap: why this cell has no AUROC, on two lines to fit
+                    ax.text(j, i, status[i, j].replace(" ", "\n", 1), ha="center",
+                            va="center", fontsize=fontsize - 0.5, color="#555555",
+                            style="italic", linespacing=0.9)
     n_ft = sum(1 for lbl in row_labels if lbl not in ("Multi-task", "Zero-shot"))
     if 0 < n_ft < len(row_labels):
         ax.axhline(n_ft - 0.5, color="white", lw=1.5)
@@ -93,9 +102,9 @@ def fig5a(t: Tables, opts: Options):
         not_run(ax, "single-task finetuning")
         return fig
     tasks = task_list(t)
-    mat, labels, _ = _matrix(df, tasks)
+    mat, labels, _, status = _matrix(df, tasks)
     im = _heatmap(ax, mat, labels, [task_label(x) for x in tasks], opts.style.font_size - 0.5,
-                  _vmax(mat.ravel()))
+                  _vmax(mat.ravel()), status)
     ax.set_xlabel("Evaluated on")
     ax.set_ylabel("Finetuned on")
     cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03)
@@ -125,12 +134,11 @@ def figC3(t: Tables, opts: Options):
                 not_run(ax)
                 continue
             tasks = task_list(t)
-            mat, labels, _ = _matrix(df, tasks)
-            _, _, keys = _matrix(df, tasks)
+            mat, labels, keys, status = _matrix(df, tasks)
             short_rows = [SHORT.get(tr, tr) if k == "finetune" else lb
                           for (k, tr), lb in zip(keys, labels)]
             im = _heatmap(ax, mat, short_rows, [SHORT.get(x, x) for x in tasks],
-                          opts.style.font_size - 1.5, vmax)
+                          opts.style.font_size - 1.5, vmax, status)
             if j:
                 ax.set_yticklabels([])
             if i < len(models) - 1:

@@ -22,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="unit assigned to train/val/test")
     p.add_argument("--max-leakage-rate", type=float, default=0.01,
                    help="largest share of a task's notes that may match its leakage patterns")
+    p.add_argument("--max-note-tokens", type=int, default=512,
+                   help="note tokens the lm-eval tasks keep (the first ones, as the scorer)")
     p.add_argument("--log", default=None, help="also log to this file")
 
 
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     write_tables(out, manifest, out / "stats")
-    write_lm_eval(out, out / "lm_eval", list(cfg.tasks), list(TEST_SPLITS), probe_splits=list(cfg.probe_splits))
+    write_lm_eval(out, out / "lm_eval", list(cfg.tasks), list(TEST_SPLITS), probe_splits=list(cfg.probe_splits),
+                  max_note_tokens=args.max_note_tokens)
     for task, info in manifest["tasks"].items():
         print(f"{task:<12} {info['examples']:>8} examples  " +
               "  ".join(f"{s}={c['examples']}" for s, c in info["splits"].items()))
