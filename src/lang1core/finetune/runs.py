@@ -87,27 +87,34 @@ def pick_shots(train: TaskData, k: int, seed: int) -> list[tuple[str, int]]:
 
 def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettings,
                   shots: dict[str, list] | None = None) -> dict[str, int]:
-    """Score every (task, split) and write its parquet; returns examples scored per task."""
-    counts = {}
+    """Score every (task, split) and write its parquet; returns examples scored per task.
+
+    The tasks of a split are scored in one call, so a note that several tasks ask about
+    runs once (prefix sharing, `lang1core.finetune.scoring`): exact, as one model scores
+    them all."""
+    counts = {task: 0 for task in tasks}
     seq = M.max_seq_len(model)
-    for task in tasks:
-        counts[task] = 0
-        for split in splits:
+    for split in splits:
+        datas, enc, spans = {}, [], {}
+        for task in tasks:
             path = remede_path(remede_dir, task, split)
             data = read_task(path, task)
             n_all = len(data)
             data = data.sample(s.max_examples, s.seed)
             if len(data) < n_all:
                 log.info("%s: scoring %d of %d examples (max_examples)", path, len(data), n_all)
-            enc = [
+            datas[task], spans[task] = data, (len(enc), len(enc) + len(data))
+            enc += [
                 encode_example(tok, t, data.question_of(i), data.options_of(i), int(y),
                                s.max_note_tokens, shots=(shots or {}).get(task, ()),
                                max_seq_len=seq, name=f"{path} example {eid}")
                 for i, (t, y, eid) in enumerate(zip(data.texts, data.labels, data.example_ids))
             ]
-            probs, ppl = score(model, enc, tok.pad_id, s.batch_size)
+        probs, ppl = score(model, enc, tok.pad_id, s.batch_size)
+        for task, (a, b) in spans.items():
+            data = datas[task]
             write_predictions(Path(out_dir, task, f"{split}.parquet"),
-                              prediction_frame(data, probs, ppl))
+                              prediction_frame(data, probs[a:b, : data.n_options], ppl[a:b]))
             counts[task] += len(data)
             log.info("%s/%s: %d examples scored", task, split, len(data))
     return counts
