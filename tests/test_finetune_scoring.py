@@ -107,7 +107,7 @@ def several_tasks(tok) -> list:
         t = TASKS[name]
         shots = [(notes[3 + j], j % len(t.options)) for j in range(k)]
         enc += [encode_example(tok, x, t.question, t.options, 1, max_note_tokens=60, shots=shots)
-                for x in notes[1:]]
+                for x in notes]
     return enc
 
 

@@ -49,8 +49,10 @@ class Encoded:
     qa_start: int  # index of the first question token (after the note)
     letter_ids: list[int]  # token id of each option's letter, option order
     label: int
-    # Index of the example's own note: ids before it (BOS, the solved shots) are the same
-    # for every example of a task, so prefix sharing runs them once; 0 shares nothing.
+    # Where the example's own part begins: ids before it (BOS and the solved shots of a
+    # k-shot prompt) are the same for every example of a task, so prefix sharing runs them
+    # once and continues each note from their cache. 0 (zero-shot) shares no head: a lone
+    # BOS is cheaper to run with each note than to cache.
     note_start: int = 0
 
     @property
@@ -99,7 +101,7 @@ def encode_example(
     ids = [tok.bos_id] if tok.bos_id >= 0 else []
     for (_, shot_label), note in zip(shots, notes[:-1]):
         ids += note[:budget] + suffix + [letters[int(shot_label)]] + newline
-    note_start = len(ids)
+    note_start = len(ids) if shots else 0
     ids += notes[-1][:budget]
     qa_start = len(ids)
     ids += suffix + [letters[int(label)]]
