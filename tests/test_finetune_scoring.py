@@ -129,6 +129,29 @@ def test_prefix_shared_scoring_equals_one_by_one(tok, model):
     np.testing.assert_allclose(pppl, sppl, rtol=1e-5)
 
 
+def test_prefix_sharing_with_lora_adapters(tok, model):
+    """Validation during LoRA finetuning scores through the adapters' cache path too."""
+    import copy
+
+    from lang1core.finetune.lora import apply_lora
+
+    lora = copy.deepcopy(model)
+    apply_lora(lora, targets=("q", "k", "v"), rank=4)
+    torch.manual_seed(1)
+    for name, p in lora.named_parameters():
+        if "lora_b" in name:
+            p.data.normal_(0, 0.1)  # nonzero adapters, so they change the cache
+    enc = several_tasks(tok)[::3]
+    lora.train()  # as mid-finetuning: scoring must switch adapter dropout off
+    shared, sppl = score(lora, enc, tok.pad_id, batch_size=4)
+    plain, pppl = score(lora, enc, tok.pad_id, batch_size=4, share_prefix=False)
+    base, _ = score(model, enc, tok.pad_id, batch_size=4, share_prefix=False)
+    np.testing.assert_allclose(shared, plain, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(sppl, pppl, rtol=1e-5)
+    assert np.nanmax(np.abs(plain - base)) > 1e-3
+    assert lora.training  # score restores the mode it found
+
+
 def test_prefix_sharing_runs_each_note_once(tok, model):
     """The tokens the model runs: each distinct head and note once, then every question."""
     enc = several_tasks(tok)
