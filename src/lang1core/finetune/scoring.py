@@ -17,8 +17,8 @@ positions over question + options + answer give the perplexity (the study's Fig.
 Prefix sharing (`score`'s default for our Llama): prompts are split into head (BOS and the
 k solved shots, the same for every example of a task), note, and question + options +
 answer. Each distinct head runs once, each distinct note once after its head, and every
-question that is asked of that note continues from the note's key/value cache. Several
-tasks asked of the same notes, scored in one call, so run each note once, and a k-shot
+question that is asked of that note continues from the note's key/value cache: scoring
+several tasks' questions about the same notes in one call runs each note once, and a k-shot
 task runs its shots once. Within one model this is exact (the probabilities and
 perplexities equal the plain path's to float rounding): a cache is only ever continued by
 the weights that built it, which holds here because each call scores with one model --
@@ -223,22 +223,27 @@ def score_shared(model: Llama, encoded: Sequence[Encoded], pad_id: int, batch_si
             asked.sort(key=lambda m: len(encoded[m[1]].ids) - encoded[m[1]].qa_start)
             for t in range(0, len(asked), batch_size):
                 part = asked[t : t + batch_size]
-                batch = [encoded[i] for _, i in part]
                 rows = torch.tensor([r for r, _ in part], device=device)
-                # The gold letter is a target only: its own logits are not needed.
-                xs, ns = right_pad([e.ids[e.qa_start : -1] for e in batch], pad_id, device)
-                hs, _ = model(xs, past=cache.select(rows), lengths=ns, return_hidden=True)
-                # Rows in prompt order per example: the note's last position, then the
-                # question's (all but the letter's).
-                valid = torch.arange(xs.shape[1], device=device)[None] < ns[:, None]
-                hidden = torch.cat((last[rows], hs[valid]))
-                owner = list(range(len(batch))) + [j for j, e in enumerate(batch)
-                                                   for _ in range(len(e.ids) - e.qa_start - 1)]
-                first = [e.ids[e.qa_start] for e in batch]
-                rest = [tok for e in batch for tok in e.ids[e.qa_start + 1 :]]
-                p, q = probs_and_ppl(model.output(hidden), first + rest, owner, batch)
-                on_batch([i for _, i in part], p, q)
+                idx = [i for _, i in part]
+                on_batch(idx, *score_questions(model, [encoded[i] for i in idx],
+                                               cache.select(rows), last[rows], pad_id))
 
+
+def score_questions(model: Llama, batch: Sequence[Encoded], past, last: torch.Tensor,
+                    pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """score_batch's outputs for examples whose head and note are in `past` (one cache row
+    each); last [B, D]: the hidden state of each note's last token."""
+    device = last.device
+    # The gold letter is a target only: its own logits are not needed.
+    xs, ns = right_pad([e.ids[e.qa_start : -1] for e in batch], pad_id, device)
+    hs, _ = model(xs, past=past, lengths=ns, return_hidden=True)
+    # Rows in prompt order per example: the note's last position, then the question's.
+    valid = torch.arange(xs.shape[1], device=device)[None] < ns[:, None]
+    hidden = torch.cat((last, hs[valid]))
+    owner = list(range(len(batch))) + [j for j, e in enumerate(batch)
+                                       for _ in range(len(e.ids) - e.qa_start - 1)]
+    targets = [e.ids[e.qa_start] for e in batch] + [t for e in batch for t in e.ids[e.qa_start + 1 :]]
+    return probs_and_ppl(model.output(hidden), targets, owner, batch)
 
 def batches_by_length(encoded: Sequence[Encoded], batch_size: int):
     """Index batches of similar length (less padding); yields lists of indices."""
