@@ -139,8 +139,8 @@ class Attention(nn.Module):
 
     def forward(self, x, cos, sin, past=None, mask=None, present=None):
         """past: cached (keys, values) attended before x's tokens under `mask` (see
-        Llama._hidden); present: a list this block's (keys, values), past included, is
-        appended to."""
+        Llama._hidden_cached); present: a list this block's (keys, values), past included,
+        is appended to."""
         B, T, _ = x.shape
         q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)
         k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
