@@ -180,3 +180,41 @@ def test_runs_name_their_base_model_not_its_folder():
     assert base_model("lang1-s3") == "lang1"  # a pretraining snapshot belongs to its model
     assert base_model("clinical_only") == "clinical_only"
     assert base_model("scratch") is None
+
+
+def test_tasks_asking_the_same_notes_write_what_plain_scoring_writes(world, tmp_path,
+                                                                      monkeypatch):
+    """Every task asks about the same notes: scored together in blocks of notes (prefix
+    sharing) the files equal those of plain one-prompt-at-a-time scoring."""
+    import functools
+
+    import numpy as np
+
+    from lang1core.finetune import runs
+    from lang1core.finetune.scoring import score
+
+    root = tmp_path / "remede"
+    texts = pl.read_parquet(world["remede"] / "mortality" / "test.parquet")["text"]
+    for task in TASKS:
+        for split in ("train", "test"):
+            df = pl.read_parquet(world["remede"] / task / f"{split}.parquet")
+            if split == "test":
+                df = df.with_columns(text=texts[: df.height])
+            (root / task).mkdir(parents=True, exist_ok=True)
+            df.write_parquet(root / task / f"{split}.parquet")
+    out = {}
+    for name, notes_per_call, scorer in (("shared", 3, score),
+                                         ("plain", 10**6, functools.partial(score, share_prefix=False))):
+        monkeypatch.setattr(runs, "NOTES_PER_CALL", notes_per_call)
+        monkeypatch.setattr(runs, "score", scorer)
+        out[name] = tmp_path / name
+        run_prompted(model_name="tiny", recipe="kshot", kind="kshot", base=world["base"],
+                     remede_dir=root, tasks=list(TASKS), splits=["test"], out_dir=out[name],
+                     settings=ScoreSettings(max_note_tokens=24, k_shot=1), config={}, seed=3)
+    for task in TASKS:
+        a = pl.read_parquet(out["shared"] / task / "test.parquet")
+        b = pl.read_parquet(out["plain"] / task / "test.parquet")
+        assert a.columns == b.columns and a["example_id"].to_list() == b["example_id"].to_list()
+        num = [c for c in a.columns if c.startswith("prob_")]
+        np.testing.assert_allclose(a.select(num).to_numpy(), b.select(num).to_numpy(), atol=1e-5)
+        np.testing.assert_allclose(a["qa_ppl"].to_numpy(), b["qa_ppl"].to_numpy(), rtol=1e-5)

@@ -1,15 +1,17 @@
-"""Multiple-choice scoring: hand computation, padding, truncation, k-shot budget."""
+"""Multiple-choice scoring: hand computation, padding, truncation, k-shot budget, and
+prefix sharing (each note and each task's shots run once) against plain scoring."""
 
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pytest
 import torch
 
-from finetune_helpers import tiny_model
-from lang1core.finetune.scoring import encode_example, score
+from finetune_helpers import note, tiny_model
+from lang1core.finetune.scoring import Encoded, encode_example, score
 from lang1core.remede.prompts import format_prompt
 from lang1core.remede.tasks import TASKS
 
@@ -90,3 +92,84 @@ def test_bad_label_is_named(tok):
     t = TASKS["denial"]
     with pytest.raises(ValueError, match="ex7: label 2"):
         encode_example(tok, "note", t.question, t.options, 2, name="ex7")
+
+
+def several_tasks(tok) -> list:
+    """Every task (2 to 5 options) asked of the same notes of different lengths (an empty
+    one, short ones, ones cut at the budget), zero-shot, plus k-shot prompts of two tasks."""
+    rng = random.Random(3)
+    notes = ["", "fever."] + [note(rng, i % 2) for i in range(4)] + ["sepsis " * 80]
+    enc = []
+    for name, t in TASKS.items():
+        enc += [encode_example(tok, x, t.question, t.options, i % len(t.options),
+                               max_note_tokens=48) for i, x in enumerate(notes)]
+    for name, k in (("mortality", 2), ("cci", 1)):
+        t = TASKS[name]
+        shots = [(notes[3 + j], j % len(t.options)) for j in range(k)]
+        enc += [encode_example(tok, x, t.question, t.options, 1, max_note_tokens=60, shots=shots)
+                for x in notes]
+    return enc
+
+
+def test_prefix_shared_scoring_equals_one_by_one(tok, model):
+    enc = several_tasks(tok)
+    assert len({len(e.letter_ids) for e in enc}) >= 3 and len({e.qa_start for e in enc}) > 4
+    order = random.Random(0).sample(range(len(enc)), len(enc))  # tasks interleaved
+    shared, sppl = score(model, [enc[i] for i in order], tok.pad_id, batch_size=4)
+    for j, i in enumerate(order):
+        single, ppl = score(model, [enc[i]], tok.pad_id, share_prefix=False)
+        k = len(enc[i].letter_ids)
+        np.testing.assert_allclose(shared[j, :k], single[0], rtol=0, atol=1e-5)
+        assert np.isnan(shared[j, k:]).all()
+        assert sppl[j] == pytest.approx(ppl[0], rel=1e-5)
+    # Batched plain scoring agrees too (and is what share_prefix=False runs).
+    plain, pppl = score(model, [enc[i] for i in order], tok.pad_id, batch_size=5,
+                        share_prefix=False)
+    np.testing.assert_allclose(plain, shared, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(pppl, sppl, rtol=1e-5)
+
+
+def test_prefix_sharing_with_lora_adapters(tok, model):
+    """Validation during LoRA finetuning scores through the adapters' cache path too."""
+    import copy
+
+    from lang1core.finetune.lora import apply_lora
+
+    lora = copy.deepcopy(model)
+    apply_lora(lora, targets=("q", "k", "v"), rank=4)
+    torch.manual_seed(1)
+    for name, p in lora.named_parameters():
+        if "lora_b" in name:
+            p.data.normal_(0, 0.1)  # nonzero adapters, so they change the cache
+    enc = several_tasks(tok)[::3]
+    lora.train()  # as mid-finetuning: scoring must switch adapter dropout off
+    shared, sppl = score(lora, enc, tok.pad_id, batch_size=4)
+    plain, pppl = score(lora, enc, tok.pad_id, batch_size=4, share_prefix=False)
+    base, _ = score(model, enc, tok.pad_id, batch_size=4, share_prefix=False)
+    np.testing.assert_allclose(shared, plain, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(sppl, pppl, rtol=1e-5)
+    assert np.nanmax(np.abs(plain - base)) > 1e-3
+    assert lora.training  # score restores the mode it found
+
+
+def test_prefix_sharing_runs_each_note_once(tok, model):
+    """The tokens the model runs: each distinct head and note once, then every question."""
+    enc = several_tasks(tok)
+    seen = []
+    hook = model.register_forward_pre_hook(
+        lambda mod, args, kw: seen.append(int(kw.get("lengths", torch.tensor(args[0].shape[1])).sum())),
+        with_kwargs=True)
+    try:
+        score(model, enc, tok.pad_id, batch_size=4)
+    finally:
+        hook.remove()
+    heads = {tuple(e.ids[: e.note_start]) for e in enc}
+    notes = {(tuple(e.ids[: e.note_start]), tuple(e.ids[e.note_start : e.qa_start])) for e in enc}
+    questions = [len(e.ids) - e.qa_start - 1 for e in enc]  # the gold letter is not run
+    want = sum(map(len, heads)) + sum(len(n) for _, n in notes) + sum(questions)
+    assert sum(seen) == want < sum(len(e.ids) for e in enc)
+
+def test_malformed_encoding_is_named(tok, model):
+    bad = Encoded([1, 5, 6], qa_start=3, letter_ids=[7, 8], label=0)
+    with pytest.raises(ValueError, match="example 0: .*qa_start 3"):
+        score(model, [bad], tok.pad_id)

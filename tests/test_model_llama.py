@@ -164,3 +164,42 @@ def test_all_paths_go_through_forward_hooks():
     x = torch.randint(0, 101, (1, 5))
     m(x), m.hidden(x), m.loss(x, x)
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("attention", ["eager", "sdpa", "triton"])
+def test_cached_forward_equals_full_forward(attention):
+    """Prefix then suffix through the cache (rows of different lengths, right-padded, and
+    a third pass on top) gives the logits of the whole sequence run at once."""
+    torch.manual_seed(0)
+    m = Llama(tiny(attention=attention)).eval()
+    m.init_weights(2)
+    seqs = [torch.randint(0, 101, (n,)) for n in (23, 9, 17)]
+    cuts = [(11, 19), (4, 6), (17, 17)]  # (prefix end, middle end); the last has no middle
+    def padded(parts):
+        x = torch.zeros(len(parts), max(len(p) for p in parts), dtype=torch.long)
+        for i, p in enumerate(parts):
+            x[i, : len(p)] = p
+        return x, torch.tensor([len(p) for p in parts])
+    with torch.no_grad():
+        heads, tails, ends = [], [], []
+        for s, (a, b) in zip(seqs, cuts):
+            heads.append(s[:a]), tails.append(s[a:b]), ends.append(s[b:])
+        x, n = padded(heads)
+        h_logits, cache = m(x, lengths=n, use_cache=True)
+        x2, n2 = padded(tails)
+        t_logits, cache2 = m(x2, past=cache, lengths=n2)
+        x3, n3 = padded(ends)
+        e_logits, cache3 = m(x3, past=cache2, lengths=n3)
+        assert torch.equal(cache3.lengths, torch.tensor([len(s) for s in seqs]))
+        for i, s in enumerate(seqs):
+            full = m(s[None])[0]
+            a, b = cuts[i]
+            got = torch.cat((h_logits[i, :a], t_logits[i, : b - a], e_logits[i, : len(s) - b]))
+            torch.testing.assert_close(got, full, atol=1e-5, rtol=1e-5)
+        # One cached prefix serves several rows (select repeats it).
+        one, c1 = m(seqs[0][None, :11], use_cache=True)
+        more = torch.stack((seqs[0][11:15], seqs[2][:4]))
+        out, _ = m(more, past=c1.select(torch.tensor([0, 0])))
+        torch.testing.assert_close(out[0], m(seqs[0][None, :15])[0, 11:], atol=1e-5, rtol=1e-5)
+        alt = torch.cat((seqs[0][:11], seqs[2][:4]))
+        torch.testing.assert_close(out[1], m(alt[None])[0, 11:], atol=1e-5, rtol=1e-5)

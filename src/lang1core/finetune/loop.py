@@ -65,16 +65,20 @@ def encode_all(tok: Tokenizer, data: TaskData, max_note_tokens: int, max_seq_len
 def validation_metric(model, tok, val: dict[str, list[Encoded]], batch_size: int) -> float:
     """Mean over tasks of the validation AUROC; a task whose validation split holds a single
     class contributes its mean log-likelihood of the gold letter instead (still: higher is
-    better), so early stopping works on tiny splits."""
-    values = []
-    for enc in val.values():
-        if not enc:
+    better), so early stopping works on tiny splits. All tasks are scored in one call, so
+    notes they share run once."""
+    enc = [e for task_enc in val.values() for e in task_enc]
+    all_probs, _ = score(model, enc, tok.pad_id, batch_size)
+    values, start = [], 0
+    for task_enc in val.values():
+        if not task_enc:
             continue
-        probs, _ = score(model, enc, tok.pad_id, batch_size)
-        labels = np.array([e.label for e in enc])
+        probs = all_probs[start : start + len(task_enc), : len(task_enc[0].letter_ids)]
+        start += len(task_enc)
+        labels = np.array([e.label for e in task_enc])
         a = auroc(labels, probs)
         if a is None:
-            a = float(np.mean(np.log(probs[np.arange(len(enc)), labels] + 1e-12)))
+            a = float(np.mean(np.log(probs[np.arange(len(task_enc)), labels] + 1e-12)))
         values.append(a)
     return float(np.mean(values)) if values else float("nan")
 

@@ -85,29 +85,54 @@ def pick_shots(train: TaskData, k: int, seed: int) -> list[tuple[str, int]]:
     return [(train.texts[i], int(train.labels[i])) for i in chosen]
 
 
+# Notes scored per call: every task's examples on one block of notes are encoded and scored
+# together, so memory stays bounded on the largest splits.
+NOTES_PER_CALL = 2048
+
+
 def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettings,
                   shots: dict[str, list] | None = None) -> dict[str, int]:
-    """Score every (task, split) and write its parquet; returns examples scored per task."""
-    counts = {}
+    """Score every (task, split) and write its parquet; returns examples scored per task.
+
+    The tasks of a split are scored together, note by note, so a note that several tasks ask
+    about runs once (prefix sharing, `lang1core.finetune.scoring`): exact, as one model
+    scores them all."""
+    counts = {task: 0 for task in tasks}
     seq = M.max_seq_len(model)
-    for task in tasks:
-        counts[task] = 0
-        for split in splits:
-            path = remede_path(remede_dir, task, split)
+    for split in splits:
+        datas, paths = {}, {}
+        for task in tasks:
+            paths[task] = path = remede_path(remede_dir, task, split)
             data = read_task(path, task)
             n_all = len(data)
-            data = data.sample(s.max_examples, s.seed)
+            datas[task] = data = data.sample(s.max_examples, s.seed)
             if len(data) < n_all:
                 log.info("%s: scoring %d of %d examples (max_examples)", path, len(data), n_all)
-            enc = [
-                encode_example(tok, t, data.question_of(i), data.options_of(i), int(y),
-                               s.max_note_tokens, shots=(shots or {}).get(task, ()),
-                               max_seq_len=seq, name=f"{path} example {eid}")
-                for i, (t, y, eid) in enumerate(zip(data.texts, data.labels, data.example_ids))
-            ]
-            probs, ppl = score(model, enc, tok.pad_id, s.batch_size)
+        asked: dict[str, list[tuple[str, int]]] = {}  # note text -> (task, row) asking it
+        for task, data in datas.items():
+            for i, text in enumerate(data.texts):
+                asked.setdefault(text, []).append((task, i))
+        probs = {t: np.full((len(d), d.n_options), np.nan) for t, d in datas.items()}
+        ppl = {t: np.zeros(len(d)) for t, d in datas.items()}
+        texts = list(asked)
+        for b in range(0, len(texts), NOTES_PER_CALL):
+            rows = [m for text in texts[b : b + NOTES_PER_CALL] for m in asked[text]]
+            enc = []
+            for task, i in rows:
+                data = datas[task]
+                enc.append(encode_example(
+                    tok, data.texts[i], data.question_of(i), data.options_of(i),
+                    int(data.labels[i]), s.max_note_tokens, shots=(shots or {}).get(task, ()),
+                    max_seq_len=seq, name=f"{paths[task]} example {data.example_ids[i]}"))
+            p, q = score(model, enc, tok.pad_id, s.batch_size)
+            for (task, i), pr, pp in zip(rows, p, q):
+                k = min(len(pr), probs[task].shape[1])
+                probs[task][i, :k], ppl[task][i] = pr[:k], pp
+            log.info("%s: %d of %d notes scored (%d examples)", split,
+                     min(b + NOTES_PER_CALL, len(texts)), len(texts), len(rows))
+        for task, data in datas.items():
             write_predictions(Path(out_dir, task, f"{split}.parquet"),
-                              prediction_frame(data, probs, ppl))
+                              prediction_frame(data, probs[task], ppl[task]))
             counts[task] += len(data)
             log.info("%s/%s: %d examples scored", task, split, len(data))
     return counts

@@ -13,6 +13,18 @@ further when the whole prompt would overflow the model's context.
 One forward pass per example serves both outputs: the input is the prompt followed by the
 gold letter, so the logits at the position before the letter give the option scores and the
 positions over question + options + answer give the perplexity (the study's Fig. 4c).
+
+Prefix sharing (`score`'s default for our Llama): prompts are split into head (BOS and the
+k solved shots, the same for every example of a task), note, and question + options +
+answer. Each distinct head runs once, each distinct note once after its head, and every
+question that is asked of that note continues from the note's key/value cache: scoring
+several tasks' questions about the same notes in one call runs each note once, and a k-shot
+task runs its shots once. Within one model this is exact (the probabilities and
+perplexities equal the plain path's to float rounding): a cache is only ever continued by
+the weights that built it, which holds here because each call scores with one model --
+zero-/k-shot scoring of a base model over several tasks, or one (possibly jointly)
+finetuned model. Models with per-task LoRA adapters give different prefixes per task and
+must be scored task by task, one call per adapter.
 """
 
 from __future__ import annotations
@@ -24,8 +36,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from lang1core.finetune.tokens import Tokenizer
+from lang1core.model import Llama
 from lang1core.remede.prompts import format_prompt
 
 
@@ -35,6 +49,11 @@ class Encoded:
     qa_start: int  # index of the first question token (after the note)
     letter_ids: list[int]  # token id of each option's letter, option order
     label: int
+    # Where the example's own part begins: ids before it (BOS and the solved shots of a
+    # k-shot prompt) are the same for every example of a task, so prefix sharing runs them
+    # once and continues each note from their cache. 0 (zero-shot) shares no head: a lone
+    # BOS is cheaper to run with each note than to cache.
+    note_start: int = 0
 
     @property
     def score_pos(self) -> int:
@@ -82,10 +101,11 @@ def encode_example(
     ids = [tok.bos_id] if tok.bos_id >= 0 else []
     for (_, shot_label), note in zip(shots, notes[:-1]):
         ids += note[:budget] + suffix + [letters[int(shot_label)]] + newline
+    note_start = len(ids) if shots else 0
     ids += notes[-1][:budget]
     qa_start = len(ids)
     ids += suffix + [letters[int(label)]]
-    return Encoded(ids, qa_start, letters, int(label))
+    return Encoded(ids, qa_start, letters, int(label), note_start)
 
 
 def _device_of(model: torch.nn.Module) -> torch.device:
@@ -104,14 +124,19 @@ def gather_logits(model, input_ids: torch.Tensor, rows: torch.Tensor, cols: torc
     return model(input_ids)[rows, cols]  # [B, T, V] -> [N, V]
 
 
+def right_pad(seqs: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids [B, T] and the lengths [B]."""
+    T = max(1, max(len(s) for s in seqs))
+    x = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        x[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    return x.to(device), torch.tensor([len(s) for s in seqs], device=device)
+
+
 def pad_batch(batch: Sequence[Encoded], pad_id: int, device) -> torch.Tensor:
     """Right-padded [B, T] ids. Causal attention never lets a real token see the padding
     on its right, so the real positions' logits are exact without an attention mask."""
-    T = max(len(e.ids) for e in batch)
-    x = torch.full((len(batch), T), pad_id, dtype=torch.long)
-    for i, e in enumerate(batch):
-        x[i, : len(e.ids)] = torch.tensor(e.ids, dtype=torch.long)
-    return x.to(device)
+    return right_pad([e.ids for e in batch], pad_id, device)[0]
 
 
 def letter_logits(model, batch: Sequence[Encoded], pad_id: int) -> torch.Tensor:
@@ -123,38 +148,102 @@ def letter_logits(model, batch: Sequence[Encoded], pad_id: int) -> torch.Tensor:
     return gather_logits(model, x, rows, cols)
 
 
-@torch.no_grad()
 def score_batch(model, batch: Sequence[Encoded], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """(probs [B, K] over the option letters, question-answer perplexity [B]); K is the most
-    options of any example, and rows with fewer options are padded with NaN."""
+    """(probs [B, K] over the option letters, question-answer perplexity [B]) from one
+    forward pass over the whole prompts; K is the most options of any example, and rows
+    with fewer options are padded with NaN."""
     device = _device_of(model)
     x = pad_batch(batch, pad_id, device)
-    rows, cols, targets, seg = [], [], [], []
+    rows, cols, targets = [], [], []
     for i, e in enumerate(batch):
         # Targets ids[qa_start..end] are predicted from positions qa_start-1 .. end-1.
         pos = list(range(e.qa_start - 1, len(e.ids) - 1))
         rows += [i] * len(pos)
         cols += pos
         targets += e.ids[e.qa_start :]
-        seg.append(len(pos))
     rows_t = torch.tensor(rows, device=device)
-    logits = gather_logits(
-        model, x, rows_t, torch.tensor(cols, device=device)
-    ).float()  # [N, V]
+    logits = gather_logits(model, x, rows_t, torch.tensor(cols, device=device))  # [N, V]
+    return probs_and_ppl(logits, targets, rows, batch)
+
+
+def probs_and_ppl(logits: torch.Tensor, targets: Sequence[int], owner: Sequence[int],
+                  batch: Sequence[Encoded]) -> tuple[np.ndarray, np.ndarray]:
+    """Option probabilities and question-answer perplexity from the logits [N, V] of every
+    question + options + answer position: row r predicts targets[r] for example owner[r];
+    each example's rows are in prompt order, so its last row scores the answer letter."""
+    logits = logits.float()
+    device = logits.device
     logp = F.log_softmax(logits, dim=-1)
     nll = -logp.gather(1, torch.tensor(targets, device=device)[:, None])[:, 0]  # [N]
-    ends = np.cumsum(seg)
+    nll_np = nll.cpu().numpy()
+    owner_np = np.asarray(owner)
     K = max(len(e.letter_ids) for e in batch)
     probs = np.full((len(batch), K), np.nan)
     ppl = np.zeros(len(batch))
-    nll_np = nll.cpu().numpy()
     for i, e in enumerate(batch):
-        last = ends[i] - 1  # the answer position's row
-        letter = logits[last, torch.tensor(e.letter_ids, device=device)]
+        mine = np.flatnonzero(owner_np == i)
+        letter = logits[int(mine[-1]), torch.tensor(e.letter_ids, device=device)]
         probs[i, : len(e.letter_ids)] = torch.softmax(letter, dim=-1).cpu().numpy()
-        ppl[i] = math.exp(float(nll_np[ends[i] - seg[i] : ends[i]].mean()))
+        ppl[i] = math.exp(float(nll_np[mine].mean()))
     return probs, ppl
 
+
+def score_shared(model: Llama, encoded: Sequence[Encoded], pad_id: int, batch_size: int,
+                 on_batch) -> None:
+    """Prefix-shared scoring (module docstring): calls on_batch(indices, probs, ppl) per
+    batch of examples. Notes are run `batch_size` at a time, shortest first (little
+    padding), and the questions asked of them `batch_size` at a time, also by length."""
+    device = _device_of(model)
+    groups: dict[tuple, dict[tuple, list[int]]] = {}  # head -> note -> example indices
+    for i, e in enumerate(encoded):
+        if not 0 <= e.note_start <= e.qa_start or e.qa_start < 1 or e.qa_start >= len(e.ids):
+            raise ValueError(f"example {i}: needs 0 <= note_start <= qa_start, a token before "
+                             f"the question and one after it (note_start {e.note_start}, "
+                             f"qa_start {e.qa_start}, {len(e.ids)} ids)")
+        head, note = tuple(e.ids[: e.note_start]), tuple(e.ids[e.note_start : e.qa_start])
+        groups.setdefault(head, {}).setdefault(note, []).append(i)
+    for head, notes in groups.items():
+        head_cache = head_last = None
+        if head:
+            h, head_cache = model(torch.tensor([head], device=device), use_cache=True,
+                                  return_hidden=True)
+            head_last = h[0, -1]
+        order = sorted(notes, key=len)
+        for s in range(0, len(order), batch_size):
+            chunk = order[s : s + batch_size]
+            x, n = right_pad(chunk, pad_id, device)
+            past = None if head_cache is None else head_cache.select(
+                torch.zeros(len(chunk), dtype=torch.long, device=device))
+            h, cache = model(x, past=past, lengths=n, use_cache=True, return_hidden=True)
+            # The note's last token predicts the question's first (an empty note: the head's).
+            last = h[torch.arange(len(chunk), device=device), (n - 1).clamp(min=0)]
+            if head_last is not None:
+                last = torch.where((n == 0)[:, None], head_last, last)
+            asked = [(r, i) for r, key in enumerate(chunk) for i in notes[key]]
+            asked.sort(key=lambda m: len(encoded[m[1]].ids) - encoded[m[1]].qa_start)
+            for t in range(0, len(asked), batch_size):
+                part = asked[t : t + batch_size]
+                rows = torch.tensor([r for r, _ in part], device=device)
+                idx = [i for _, i in part]
+                on_batch(idx, *score_questions(model, [encoded[i] for i in idx],
+                                               cache.select(rows), last[rows], pad_id))
+
+
+def score_questions(model: Llama, batch: Sequence[Encoded], past, last: torch.Tensor,
+                    pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """score_batch's outputs for examples whose head and note are in `past` (one cache row
+    each); last [B, D]: the hidden state of each note's last token."""
+    device = last.device
+    # The gold letter is a target only: its own logits are not needed.
+    xs, ns = right_pad([e.ids[e.qa_start : -1] for e in batch], pad_id, device)
+    hs, _ = model(xs, past=past, lengths=ns, return_hidden=True)
+    # Rows in prompt order per example: the note's last position, then the question's.
+    valid = torch.arange(xs.shape[1], device=device)[None] < ns[:, None]
+    hidden = torch.cat((last, hs[valid]))
+    owner = list(range(len(batch))) + [j for j, e in enumerate(batch)
+                                       for _ in range(len(e.ids) - e.qa_start - 1)]
+    targets = [e.ids[e.qa_start] for e in batch] + [t for e in batch for t in e.ids[e.qa_start + 1 :]]
+    return probs_and_ppl(model.output(hidden), targets, owner, batch)
 
 def batches_by_length(encoded: Sequence[Encoded], batch_size: int):
     """Index batches of similar length (less padding); yields lists of indices."""
@@ -169,26 +258,37 @@ def score(
     pad_id: int,
     batch_size: int = 16,
     progress: bool = False,
+    share_prefix: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Score every encoded example; returns (probs [N, K], qa_ppl [N]) in input order."""
+    """Score every encoded example; returns (probs [N, K], qa_ppl [N]) in input order.
+
+    The examples may belong to several tasks (K is then the most options of any). With
+    share_prefix (our Llama only) common heads and notes run once (module docstring);
+    otherwise each whole prompt runs, batched by length."""
     if not encoded:
         return np.zeros((0, 0)), np.zeros(0)
     K = max(len(e.letter_ids) for e in encoded)
     probs = np.full((len(encoded), K), np.nan)
     ppl = np.zeros(len(encoded))
+    bar = tqdm(total=len(encoded), disable=not progress, desc="score", unit="ex")
+
+    def keep(idx, p, q):
+        probs[idx, : p.shape[1]] = p
+        ppl[idx] = q
+        bar.update(len(idx))
+
     was_training = model.training
     model.eval()
     try:
-        from tqdm import tqdm
-
-        idx_batches = list(batches_by_length(encoded, batch_size))
-        for idx in tqdm(idx_batches, disable=not progress, desc="score"):
-            with autocast(_device_of(model)):
-                p, q = score_batch(model, [encoded[i] for i in idx], pad_id)
-            probs[idx, : p.shape[1]] = p
-            ppl[idx] = q
+        with torch.inference_mode(), autocast(_device_of(model)):
+            if share_prefix and isinstance(model, Llama):
+                score_shared(model, encoded, pad_id, batch_size, keep)
+            else:
+                for idx in batches_by_length(encoded, batch_size):
+                    keep(idx, *score_batch(model, [encoded[i] for i in idx], pad_id))
     finally:
         model.train(was_training)
+        bar.close()
     return probs, ppl
 
 

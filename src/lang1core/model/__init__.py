@@ -4,6 +4,6 @@
 """
 
 from lang1core.model.config import ATTENTION_IMPLS, LOSS_IMPLS, PRESETS, ModelConfig
-from lang1core.model.llama import Llama
+from lang1core.model.llama import KVCache, Llama
 
-__all__ = ["ATTENTION_IMPLS", "LOSS_IMPLS", "PRESETS", "ModelConfig", "Llama"]
+__all__ = ["ATTENTION_IMPLS", "LOSS_IMPLS", "PRESETS", "ModelConfig", "KVCache", "Llama"]

@@ -7,13 +7,21 @@ store, so weights convert by renaming only (see `lang1core.model.hf`).
 Implementation switches (`ModelConfig.attention`, `ModelConfig.loss`) pick the Triton
 kernels of `lang1core.kernels` or PyTorch paths. When a Triton kernel cannot run (no GPU and
 not under TRITON_INTERPRET=1) the model falls back to PyTorch and logs it once.
-Parallelism (FSDP, activation checkpointing, compile) is applied from outside (DESIGN §6.7).
+Parallelism (FSDP, activation checkpointing, compile) is applied from outside
+(`lang1core.train.parallel`).
+
+Scoring continues from a key/value cache (`KVCache`): `model(ids, use_cache=True)` returns
+(logits, cache) and `model(more_ids, past=cache)` runs more tokens after the cached ones, at
+rotary positions that continue each row's own count of cached tokens. Rows may be right-padded
+(`lengths`); padding keys are masked out of later passes, so a batch of prompts of different
+lengths continues exactly as each prompt would alone.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -46,12 +54,17 @@ class RMSNorm(nn.Module):
         return self.weight * h.to(dtype)
 
 
-def rotary_cos_sin(seq_len: int, head_dim: int, theta: float, device, dtype):
-    """cos, sin [T, Dh] for positions 0..T-1 (Hugging Face's default rope, no scaling)."""
+def rotary_cos_sin(positions: int | torch.Tensor, head_dim: int, theta: float, device, dtype):
+    """cos, sin for Hugging Face's default rope (no scaling): [T, Dh] for positions 0..T-1
+    when `positions` is T, or [B, 1, T, Dh] for a [B, T] tensor of positions (per-row
+    offsets after a cache)."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.int64).float() / head_dim))
-    pos = torch.arange(seq_len, device=device, dtype=torch.float32)
-    freqs = torch.outer(pos, inv_freq)  # [T, Dh/2]
-    emb = torch.cat((freqs, freqs), dim=-1)  # [T, Dh]
+    if isinstance(positions, int):
+        positions = torch.arange(positions, device=device)
+    freqs = positions.to(torch.float32)[..., None] * inv_freq  # [..., T, Dh/2]
+    emb = torch.cat((freqs, freqs), dim=-1)  # [..., T, Dh]
+    if emb.dim() == 3:
+        emb = emb[:, None]  # [B, 1, T, Dh]: broadcasts over heads
     return emb.cos().to(dtype), emb.sin().to(dtype)
 
 
@@ -61,33 +74,57 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """x [B, H, T, Dh]; cos/sin [T, Dh]."""
+    """x [B, H, T, Dh]; cos/sin [T, Dh] or [B, 1, T, Dh]."""
     return x * cos + rotate_half(x) * sin
 
 
-def eager_attention(q, k, v):
-    """Reference causal attention. q [B,H,T,Dh], k/v [B,K,T,Dh] -> [B,H,T,Dh]."""
+def eager_attention(q, k, v, mask=None):
+    """Reference attention. q [B,H,T,Dh], k/v [B,K,Tk,Dh] -> [B,H,T,Dh]; causal (Tk = T)
+    unless `mask` (bool [B,1,T,Tk], True where a query may attend) is given."""
     rep = q.shape[1] // k.shape[1]
     k = k.repeat_interleave(rep, dim=1)
     v = v.repeat_interleave(rep, dim=1)
     T = q.shape[2]
-    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])  # [B,H,T,T]
-    mask = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])  # [B,H,T,Tk]
+    if mask is None:
+        mask = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
     scores = scores.masked_fill(~mask, float("-inf"))
     probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
     return probs @ v
 
 
-def sdpa_attention(q, k, v):
-    """torch SDPA; enable_gqa (torch >= 2.5) reads the shared KV heads without copying them."""
+def sdpa_attention(q, k, v, mask=None):
+    """torch SDPA, causal or under `mask` (as eager_attention's); enable_gqa (torch >= 2.5)
+    reads the shared KV heads without copying them."""
+    kw = dict(attn_mask=mask, is_causal=mask is None)
     if q.shape[1] == k.shape[1]:
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return F.scaled_dot_product_attention(q, k, v, **kw)
     try:
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+        return F.scaled_dot_product_attention(q, k, v, enable_gqa=True, **kw)
     except (TypeError, RuntimeError):  # older torch, or a backend without GQA support
         rep = q.shape[1] // k.shape[1]
         k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return F.scaled_dot_product_attention(q, k, v, **kw)
+
+
+@dataclass
+class KVCache:
+    """Keys and values of the tokens run so far, to run more tokens after them.
+
+    kv: per block (keys, values) [B, K, Tk, Dh], rotary already applied; valid: bool [B, Tk],
+    False at padding. Row b's next token sits at rotary position valid[b].sum(), wherever
+    padding lies in between."""
+
+    kv: list[tuple[torch.Tensor, torch.Tensor]]
+    valid: torch.Tensor
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        return self.valid.sum(1)
+
+    def select(self, rows: torch.Tensor) -> "KVCache":
+        """The cache of rows[0], rows[1], ... (rows may repeat: one prefix, many suffixes)."""
+        return KVCache([(k[rows], v[rows]) for k, v in self.kv], self.valid[rows])
 
 
 class Attention(nn.Module):
@@ -100,14 +137,23 @@ class Attention(nn.Module):
         self.wv = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
         self.wo = nn.Linear(cfg.n_heads * cfg.head_dim, cfg.dim, bias=False)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, past=None, mask=None, present=None):
+        """past: cached (keys, values) attended before x's tokens under `mask` (see
+        Llama._hidden_cached); present: a list this block's (keys, values), past included,
+        is appended to."""
         B, T, _ = x.shape
         q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)
         k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
         v = self.wv(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        if past is not None:
+            k, v = torch.cat((past[0], k), dim=2), torch.cat((past[1], v), dim=2)
+        if present is not None:
+            present.append((k, v))
         impl = self.cfg.attention
-        if impl == "triton":
+        if mask is not None:  # after a cache: the Triton kernel is causal-only, SDPA masks
+            out = (eager_attention if impl == "eager" else sdpa_attention)(q, k, v, mask)
+        elif impl == "triton":
             if triton_usable(q, "attention"):
                 from lang1core.kernels.flash_attention import flash_attention
 
@@ -143,8 +189,8 @@ class Block(nn.Module):
         self.mlp_norm = RMSNorm(cfg.dim, cfg.norm_eps, use_triton)
         self.mlp = FeedForward(cfg)
 
-    def forward(self, x, cos, sin):
-        x = x + self.attn(self.attn_norm(x), cos, sin)
+    def forward(self, x, cos, sin, past=None, mask=None, present=None):
+        x = x + self.attn(self.attn_norm(x), cos, sin, past, mask, present)
         return x + self.mlp(self.mlp_norm(x))
 
 
@@ -165,15 +211,27 @@ class Llama(nn.Module):
     # Everything goes through forward() (hidden() and loss() call self(...)) so that module
     # hooks, such as FSDP's parameter all-gather on the root module, run on every path.
     def forward(self, input_ids: torch.Tensor, labels: torch.Tensor | None = None,
-                ignore_index: int = -100, return_hidden: bool = False) -> torch.Tensor:
+                ignore_index: int = -100, return_hidden: bool = False,
+                past: KVCache | None = None, lengths: torch.Tensor | None = None,
+                use_cache: bool = False):
         """input_ids [B, T] -> logits [B, T, V]; with `labels` [B, T] -> mean CE (scalar);
-        with return_hidden -> final-norm hidden states [B, T, D]."""
-        h = self._hidden(input_ids)
+        with return_hidden -> final-norm hidden states [B, T, D].
+
+        With use_cache or `past`: returns (logits or hidden states, KVCache of past + these
+        tokens). input_ids then continue `past` (row b from rotary position
+        past.lengths[b]); `lengths` [B] counts each row's real tokens (the rest is right
+        padding, masked out of later passes; default: all real)."""
+        if past is None and not use_cache:
+            h = self._hidden(input_ids)
+        else:
+            h, cache = self._hidden_cached(input_ids, past, lengths)
         if return_hidden:
-            return h
-        if labels is None:
-            return self.output(h)
-        return self._loss(h, labels, ignore_index)
+            out = h
+        elif labels is None:
+            out = self.output(h)
+        else:
+            out = self._loss(h, labels, ignore_index)
+        return out if past is None and not use_cache else (out, cache)
 
     def hidden(self, input_ids: torch.Tensor) -> torch.Tensor:
         """input_ids [B, T] -> final-norm hidden states [B, T, D]."""
@@ -183,16 +241,48 @@ class Llama(nn.Module):
         """Mean next-token cross-entropy over labels != ignore_index (labels already shifted)."""
         return self(input_ids, labels, ignore_index)
 
-    def _hidden(self, input_ids: torch.Tensor) -> torch.Tensor:
-        B, T = input_ids.shape
+    def _warn_length(self, T: int) -> None:
         if T > self.config.max_seq_len:
             warn_once(log, f"seq>{self.config.max_seq_len}",
                       f"sequence length {T} exceeds max_seq_len={self.config.max_seq_len}")
+
+    def _hidden(self, input_ids: torch.Tensor) -> torch.Tensor:
+        B, T = input_ids.shape
+        self._warn_length(T)
         h = self.tok_embeddings(input_ids)
         cos, sin = rotary_cos_sin(T, self.config.head_dim, self.config.rope_theta, h.device, h.dtype)
         for block in self.blocks:
             h = block(h, cos, sin)
         return self.norm(h)
+
+    def _hidden_cached(self, input_ids, past: KVCache | None, lengths):
+        """_hidden after `past` (or from scratch), also returning the extended cache."""
+        B, T = input_ids.shape
+        dev = input_ids.device
+        h = self.tok_embeddings(input_ids)
+        new = torch.arange(T, device=dev)
+        valid = (new < lengths.to(dev)[:, None]) if lengths is not None else \
+            torch.ones(B, T, dtype=torch.bool, device=dev)
+        present: list = []
+        if past is None:
+            # Plain causal attention: right padding is never seen by a real token.
+            self._warn_length(T)
+            cos, sin = rotary_cos_sin(T, self.config.head_dim, self.config.rope_theta, dev, h.dtype)
+            for block in self.blocks:
+                h = block(h, cos, sin, present=present)
+            return self.norm(h), KVCache(present, valid)
+        start = past.lengths  # [B]: the first new token's position in each row
+        self._warn_length(int(start.max()) + T)
+        cos, sin = rotary_cos_sin(start[:, None] + new, self.config.head_dim,
+                                  self.config.rope_theta, dev, h.dtype)
+        # A new token attends to the row's real cached tokens and causally to the new ones.
+        causal = torch.ones(T, T, dtype=torch.bool, device=dev).tril()
+        Tp = past.valid.shape[1]
+        mask = torch.cat((past.valid[:, None, None, :].expand(B, 1, T, Tp),
+                          causal.expand(B, 1, T, T)), dim=-1)
+        for block, kv in zip(self.blocks, past.kv):
+            h = block(h, cos, sin, kv, mask, present)
+        return self.norm(h), KVCache(present, torch.cat((past.valid, valid), dim=1))
 
     def _loss(self, h: torch.Tensor, labels: torch.Tensor, ignore_index: int) -> torch.Tensor:
         if self.config.loss == "fused" and triton_usable(h, "fused_linear_ce"):
