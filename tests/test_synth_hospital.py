@@ -261,7 +261,7 @@ def test_class_ratios_match_the_study(hospital):
     re = shares(oracle_task(hospital, "readmission")["label"], 2)[1]
     mo = shares(oracle_task(hospital, "mortality")["label"], 2)[1]
     de = shares(oracle_task(hospital, "denial")["label"], 2)[1]
-    los = shares(np.searchsorted(STUDY_LOS_EDGES, oracle_task(hospital, "los")["label"].to_numpy()), 4)
+    los = shares(pl.Series(np.searchsorted(STUDY_LOS_EDGES, oracle_task(hospital, "los")["label"].to_numpy())), 4)
     assert 0.10 <= re <= 0.12, f"readmission {re:.3f}"
     assert 0.014 <= mo <= 0.023, f"mortality {mo:.4f}"
     assert 0.115 <= de <= 0.145, f"denial {de:.3f}"
@@ -275,19 +275,18 @@ def test_class_ratios_match_the_study(hospital):
 
 def test_charlson_distribution_of_inpatient_stays(hospital):
     """Study: 68.4/21.7/6.8/2.9/0.17% in bins 0, 1-2, 3-4, 5-7, >7, scored with pycomorb
-    (Quan ICD-10, Charlson weights) from each stay's codes. Tolerance: 4 points for score 0,
-    5 for 1-2 (the generator lands ~26%: acute strokes and MIs score as principal diagnoses),
-    2 for 3-4, 1.5 for 5-7, and >7 rare but present (~0.5%)."""
+    (Quan ICD-10, Charlson weights) from each stay's codes. The score-0 and >7 shares are held
+    tight (bench/synth_validity.py checks 68-69% and <= 0.2% at 100,000 patients); the middle
+    bins lean toward 1-2 (acute strokes and MIs score as principal diagnoses)."""
     dx = hospital["diagnoses"].join(hospital["window"].select("encounter_id"), on="encounter_id")
     cci = charlson_index(dx)
     assert cci.height == hospital["window"].height
     b = shares(cci.select(cci_bin(pl.col("cci")).alias("b"))["b"], 5)
-    target = np.array([0.68, 0.22, 0.06, 0.03, 0.002])
-    assert abs(b[0] - target[0]) <= 0.04, b.round(4)
-    assert abs(b[1] - target[1]) <= 0.05, b.round(4)
-    assert abs(b[2] - target[2]) <= 0.02, b.round(4)
-    assert abs(b[3] - target[3]) <= 0.015, b.round(4)
-    assert 0.0002 <= b[4] <= 0.01, b.round(4)
+    assert abs(b[0] - 0.684) <= 0.02, b.round(4)
+    assert abs(b[1] - 0.217) <= 0.07, b.round(4)
+    assert abs(b[2] - 0.068) <= 0.04, b.round(4)
+    assert abs(b[3] - 0.029) <= 0.02, b.round(4)
+    assert 0.0 < b[4] <= 0.005, b.round(4)
 
 
 def test_every_charlson_category_is_coded(hospital):
@@ -489,27 +488,31 @@ def test_identifiers_are_fake_consistent_and_only_in_notes(hospital):
 
 
 def test_discharge_summaries_copy_the_presentation_forward(hospital):
+    """Discharge summaries often carry the H&P's presentation verbatim (copy-forward), stale
+    facts and all."""
     n = hospital["notes"].filter(pl.col("part") == 1)
     hpi = n.filter(pl.col("note_type") == "history_and_physical").select(
-        "encounter_id", hpi=pl.col("text").str.extract(r"(?s)(?:is an? |is a )[^\n]{40,120}"))
+        "encounter_id", hpi=pl.col("text").str.extract(r"(who presents with [^.\n]{5,200}\.)"))
     ds = n.filter(pl.col("note_type") == "discharge_summary").join(hpi.drop_nulls(), on="encounter_id")
-    copied = ds.select(pl.col("text").str.contains(pl.col("hpi"), literal=True)).to_series().mean()
-    assert 0.3 < copied < 1.0, copied
+    copied = np.mean([h in t for t, h in zip(ds["text"].to_list(), ds["hpi"].to_list())])
+    assert ds.height > 1000 and 0.3 < copied < 1.0, copied
 
 
 def test_forms_rare_in_task_notes_are_common_in_corpus_notes(hospital):
-    """The corpus uses a concept's less common forms more often than task notes do, so a
-    pretrained model has seen them."""
+    """Among a concept's mentions, the corpus uses its less common forms more often than task
+    notes do, so a pretrained model has seen the forms a finetuned one rarely meets."""
     lex = lexicon()
     notes = hospital["notes"].with_columns(task=pl.col("note_type").is_in(["history_and_physical", "discharge_summary"]))
     gains = []
     for key in ("condition:chf", "condition:dm", "condition:cpd", "condition:renal", "condition:htn"):
         c = lex[key]
-        rare = [f for f, p in zip(c.forms, c.task_p) if p < np.median(c.task_p) and len(f) > 5][:6]
-        pattern = "(?i)" + "|".join(r"\b" + re.escape(f) + r"\b" for f in rare)
-        share = notes.group_by("task").agg(pl.col("text").str.count_matches(pattern).sum() / pl.len()).sort("task")
-        gains.append(share["text"][0] / max(share["text"][1], 1e-9))  # corpus / task, per note
-    assert np.median(gains) > 1.0, gains
+        words = lambda forms: "(?i)" + "|".join(r"\b" + re.escape(f) + r"\b" for f in sorted(forms, key=len, reverse=True))  # noqa: E731
+        rare = [f for f, p in zip(c.forms, c.task_p) if p < np.median(c.task_p)]
+        counts = notes.group_by("task").agg(rare=pl.col("text").str.count_matches(words(rare)).sum(),
+                                            all=pl.col("text").str.count_matches(words(c.forms)).sum()).sort("task")
+        share = (counts["rare"] / counts["all"]).to_list()  # [corpus, task]
+        gains.append(share[0] / max(share[1], 1e-9))
+    assert min(gains) > 1.2, gains
 
 
 # --- drift -------------------------------------------------------------------------------------
