@@ -408,7 +408,7 @@ class Claims:
                                if (n := _efficiency_size(r, task)) is not None})
                  for task in self.own_tasks}
         for a, b in zip(s.pretraining_order, s.pretraining_order[1:]):
-            few_stat, gap_stat = f"{a} − {b} AUROC, fewest examples", f"gap {a} − {b} narrows"
+            few_stat, gap_stat = f"{a} − {b} AUROC, fewest examples", f"gap {a} − {b}, fewest examples − all examples"
             few_rows, gap_rows = [], []
             for task in self.own_tasks:
                 if not sizes[task]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lang1core.evaluate.claims import ALL, TITLES, VERDICTS, ClaimSettings, Loader, claims_table
+from lang1core.evaluate.claims import ALL, EVERY, TITLES, VERDICTS, ClaimSettings, Loader, claims_table
 from lang1core.evaluate.run import PredictionError, load_split, task_split
 from lang1core.evaluate.tables import read_table
 from lang1core.provenance import provenance
@@ -132,8 +132,14 @@ def render_markdown(table: pl.DataFrame, settings: ClaimSettings, prov: dict, so
         part = [r for r in rows if r["claim"] == claim]
         if not part:
             continue
-        lines += ["", f"## ({claim}) {title}" if claim != "oracle" else f"## {title}", "",
-                  f"Rule: {part[0]['rule']}.", ""]
+        rules: dict[str, list[str]] = {}  # rule -> the statistics it judges, in order
+        for r in part:
+            stats = rules.setdefault(r["rule"], [])
+            what = "task `all`" if r["rule"] == EVERY.text else r["statistic"]
+            if what not in stats:
+                stats.append(what)
+        lines += ["", f"## ({claim}) {title}" if claim != "oracle" else f"## {title}", ""]
+        lines += [f"- {'; '.join(stats)}: {rule}." for rule, stats in rules.items()] + [""]
         lines += _table(part, cols)
     return "\n".join(lines) + "\n"
 
