@@ -15,8 +15,9 @@ with its interval, and a verdict by a rule fixed in config (`claims:`) before an
 
 Single AUROCs (claim a) are the evaluate stage's, from auroc.csv. Every difference between
 models or periods comes from `paired.py`: all compared AUROCs on the same patient-clustered
-resamples. A row whose inputs are missing (a run the config did not ask for, a single-class
-split) is `not evaluated` with the reason.
+resamples. A row whose inputs are missing (a run the config did not ask for) or too thin (a
+split with one class, or too few examples of its classes for the bootstrap to mean anything)
+is `not evaluated`, with the reason.
 """
 
 from __future__ import annotations
