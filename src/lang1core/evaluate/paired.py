@@ -66,7 +66,7 @@ def _scorer(probs: np.ndarray, labels: np.ndarray) -> Callable[[np.ndarray], np.
         engine = BinaryAUROC(probs[:, 1], labels)
         return lambda w: engine.from_ordered(engine.ordered(w))
     multi = MulticlassAUROC(probs, labels)
-    return lambda w: multi(w)[0]
+    return lambda w: multi.macro(w)[0]
 
 
 def cluster_codes(blocks: list[Block]) -> np.ndarray:
