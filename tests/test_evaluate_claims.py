@@ -365,6 +365,14 @@ def test_write_claims_from_evaluate_outputs(tmp_path):
     assert "note text" not in md
     ex = pl.read_parquet(root / "remede/readmission/test.parquet")
     assert not any(p in md for p in ex["patient_id"].unique().to_list())
+    # `lang1 claims` finds the same files in the results folder: the same estimates
+    from lang1core.cli import main
+    assert main(["claims", str(root), "--config", str(REPO / "config.yaml"),
+                 "--out-md", str(root / "cli.md"), "--out-csv", str(root / "cli.csv")]) == 0
+    cli = pl.read_csv(root / "cli.csv")
+    assert cli.select("claim", "statistic", "task", "estimate").equals(
+        back.select("claim", "statistic", "task", "estimate"))
+    assert (cli["n_bootstrap"] == 1000).all()  # config.yaml's evaluate.n_bootstrap
 
 
 def test_splits_with_too_few_examples_of_a_class_are_not_evaluated():
