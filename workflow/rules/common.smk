@@ -128,16 +128,13 @@ def eval_inputs(wildcards):
 
 # --- claims: the runs and splits the claims report compares (CLAIMS is set in evaluate.smk) ---
 
-# Runs no claim reads: k-shot, pretraining snapshots and the TF-IDF baseline.
-CLAIMS_SKIP_KINDS = ("kshot", "trajectory", "tfidf")
-
 
 def claims_inputs(wildcards):
     splits = {CLAIMS.split, CLAIMS.internal_split, "external", *CLAIMS.periods}
     preds = [
         f
         for (model, recipe), run in sorted(EVAL_RUN_KEYS.items())
-        if run.get("kind") not in CLAIMS_SKIP_KINDS
+        if run.get("kind") not in CLAIMS_UNUSED_KINDS
         for f in run_prediction_files(model, recipe)
         if Path(f).stem in splits and Path(f).parent.name != "probe"
     ]

@@ -5,7 +5,7 @@
 
 from dataclasses import asdict
 
-from lang1core.evaluate.claims import ClaimSettings
+from lang1core.evaluate.claims import UNUSED_KINDS as CLAIMS_UNUSED_KINDS, ClaimSettings
 from lang1core.remede.tasks import SPLITS as EVAL_SPLITS_ALL
 
 EVAL = config["evaluate"]

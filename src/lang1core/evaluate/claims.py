@@ -42,6 +42,8 @@ NOT_EVALUATED, REPORTED = "not evaluated", "reported"
 VERDICTS = (REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_EVALUATED, REPORTED)
 ALL = "all"  # the task of a row that sums a claim up over tasks
 SINGLE_TASK_KINDS = ("finetune", "scratch")
+# Runs no claim reads: k-shot, pretraining snapshots, the TF-IDF baseline.
+UNUSED_KINDS = ("kshot", "trajectory", "tfidf")
 
 # Headline of each claim, as the report prints it.
 TITLES = {

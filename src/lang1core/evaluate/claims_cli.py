@@ -16,9 +16,6 @@ from pathlib import Path
 
 HELP = "the study's claims, reproduced or refuted with paired bootstrap intervals, from a results folder"
 
-# Runs no claim reads (the workflow's list, workflow/rules/common.smk).
-SKIP_KINDS = ("kshot", "trajectory", "tfidf")
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", type=Path, help="results folder of a finished run")
@@ -32,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import yaml
     from snakemake.utils import update_config
 
-    from lang1core.evaluate.claims import ClaimSettings
+    from lang1core.evaluate.claims import UNUSED_KINDS, ClaimSettings
     from lang1core.evaluate.claims_report import write_claims
     from lang1core.evaluate.tables import read_table
     from lang1core.logs import setup_logging
@@ -44,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ClaimSettings.from_config(config)
     r = args.results
     runs = read_table(r / "tables" / "runs.csv", "runs")
-    skip = {(m, rc) for m, rc, k in runs.select("model", "recipe", "kind").iter_rows() if k in SKIP_KINDS}
+    skip = {(m, rc) for m, rc, k in runs.select("model", "recipe", "kind").iter_rows() if k in UNUSED_KINDS}
     splits = {settings.split, settings.internal_split, "external", *settings.periods}
     preds = sorted(str(p) for p in r.glob("predictions/*/*/*/*.parquet")
                    if p.stem in splits and p.parent.name != "probe"
