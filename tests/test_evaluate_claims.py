@@ -388,3 +388,12 @@ def test_splits_with_too_few_examples_of_a_class_are_not_evaluated():
     assert got["readmission"]["verdict"] == REPRODUCED
     joint = {r["task"]: r for r in claims.joint_and_transfer() if "joint" in r["statistic"]}
     assert joint["readmission"]["verdict"] == REPRODUCED
+
+
+def test_settings_take_the_figures_split_and_model_unless_set():
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["figures"].update(split="temporal", primary_model="generalist")
+    s = ClaimSettings.from_config(config)
+    assert (s.split, s.model, s.n_bootstrap) == ("temporal", "generalist", config["evaluate"]["n_bootstrap"])
+    config["claims"].update(split="test", model="lang1")
+    assert (ClaimSettings.from_config(config).split, ClaimSettings.from_config(config).model) == ("test", "lang1")
