@@ -18,8 +18,7 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from lang1core.evaluate.auroc import bootstrap_weights
-from lang1core.evaluate.paired import Block, cluster_codes, paired_aurocs, paired_interval
+from lang1core.evaluate.paired import Block, paired_aurocs, paired_interval, resample_weights
 
 
 def main() -> None:
@@ -54,8 +53,7 @@ def main() -> None:
 
     b = args.baseline_resamples
     _, draws = paired_aurocs(blocks, b, np.random.default_rng(2))
-    weights = np.concatenate(list(bootstrap_weights(n, b, np.random.default_rng(2),
-                                                    clusters=cluster_codes(blocks))))
+    weights = np.concatenate(list(resample_weights(blocks, b, np.random.default_rng(2))))
     t = time.perf_counter()
     loop = []
     for w in weights:

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from lang1core.evaluate.auroc import bootstrap_binary
-from lang1core.evaluate.paired import Block, paired_aurocs, paired_interval
+from lang1core.evaluate.paired import Block, paired_aurocs, paired_interval, resample_weights
 
 DIFF = lambda a: a[:, 0] - a[:, 1]  # noqa: E731
 
@@ -130,3 +130,15 @@ def test_chunking_bounds_memory_without_changing_the_result():
 def test_block_rejects_misaligned_probabilities():
     with pytest.raises(ValueError, match="model 1"):
         Block(np.zeros(4, int), np.arange(4), [np.zeros((4, 2)), np.zeros((3, 2))])
+
+
+def test_resampling_weights_patients_alike_across_blocks_or_keeps_each_blocks_size():
+    a = Block(np.array([0, 1, 0, 1]), np.array(["p1", "p1", "p2", "p3"]), [binary(np.full(4, 0.5))])
+    b = Block(np.array([1, 0, 0]), np.array(["p2", "p3", "p4"]), [binary(np.full(3, 0.5))])
+    w = np.concatenate(list(resample_weights([a, b], 50, np.random.default_rng(10), chunk=7)))
+    assert w.shape == (50, 7)
+    assert (w[:, 0] == w[:, 1]).all()  # p1's two stays
+    assert (w[:, 2] == w[:, 4]).all() and (w[:, 3] == w[:, 5]).all()  # p2, p3 in both blocks
+    assert (w.sum(axis=1) != 7).any()  # patients, not examples, are drawn
+    w = np.concatenate(list(resample_weights([a, b], 50, np.random.default_rng(10), cluster=False, chunk=7)))
+    assert (w[:, :4].sum(axis=1) == 4).all() and (w[:, 4:].sum(axis=1) == 3).all()

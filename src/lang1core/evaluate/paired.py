@@ -9,13 +9,14 @@ statistic (a difference, a mean of differences, a ratio) is taken resample by re
 Examples come in blocks, one per (task, split): each block holds its examples' labels and
 patients and one probability matrix per model. Blocks of different tasks or periods share
 patients (one patient's stays feed several tasks and years), so the patients of all blocks
-are resampled together: one draw of patient counts weights every block. The AUROC engines,
-the count-based resampling and the percentile interval are those of `auroc.py`.
+are resampled together: one draw of patient counts weights every block (without clustering,
+examples are resampled within each block). The AUROC engines, the count-based resampling and
+the percentile interval are those of `auroc.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,23 @@ def cluster_codes(blocks: list[Block]) -> np.ndarray:
     return np.unique(ids, return_inverse=True)[1].reshape(-1)
 
 
+def resample_weights(blocks: list[Block], n_resamples: int, rng: np.random.Generator,
+                     cluster: bool = True, chunk: int | None = None) -> Iterator[np.ndarray]:
+    """Count matrices [b, n] over the concatenated blocks' examples, n_resamples rows in all.
+
+    Clustered: one draw of patients for all blocks, each example weighted by its patient's
+    count. Otherwise examples are resampled within each block, so every block keeps its size
+    (the two-sample bootstrap of, e.g., an external site against the internal test)."""
+    n = sum(len(b.labels) for b in blocks)
+    if cluster:
+        yield from bootstrap_weights(n, n_resamples, rng, clusters=cluster_codes(blocks), chunk=chunk)
+        return
+    chunk = chunk or chunk_size(n, n_resamples)
+    per_block = [bootstrap_weights(len(b.labels), n_resamples, rng, chunk=chunk) for b in blocks]
+    for ws in zip(*per_block):
+        yield np.hstack(ws)
+
+
 def paired_aurocs(blocks: list[Block], n_resamples: int, rng: np.random.Generator,
                   cluster: bool = True,
                   max_elements: int = DEFAULT_MAX_ELEMENTS) -> tuple[np.ndarray, np.ndarray]:
@@ -92,12 +110,10 @@ def paired_aurocs(blocks: list[Block], n_resamples: int, rng: np.random.Generato
     n = start
     ones = np.ones((1, n), dtype=np.int64)
     point = np.array([s(ones[:, a:z])[0] for s, (a, z) in zip(scorers, spans)])
-    codes = cluster_codes(blocks) if cluster else None
-    units = int(codes.max()) + 1 if codes is not None and n else n
     draws = np.empty((n_resamples, len(scorers)))
     row = 0
-    chunk = chunk_size(max(n, units), n_resamples, max_elements)
-    for w in bootstrap_weights(n, n_resamples, rng, clusters=codes, chunk=chunk):
+    chunk = chunk_size(n, n_resamples, max_elements)
+    for w in resample_weights(blocks, n_resamples, rng, cluster, chunk):
         draws[row:row + len(w)] = np.stack([s(w[:, a:z]) for s, (a, z) in zip(scorers, spans)], axis=1)
         row += len(w)
     return point, draws
