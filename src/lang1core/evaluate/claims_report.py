@@ -73,15 +73,15 @@ def rules_section(s: ClaimSettings) -> list[str]:
     """How verdicts are decided, from the settings alone (written before any result)."""
     m, d = s.near_chance_margin, s.noninferiority_margin
     resample = ("patients (each draw takes all of a patient's examples)" if s.cluster_by_patient
-                else "examples")
+                else "examples (within each task and split)")
     return [
         "## How verdicts are decided",
         "",
         f"Intervals are {s.ci_level:.0%} percentile bootstrap intervals over {s.n_bootstrap} "
         f"resamples of {resample}. A difference between models or periods is paired: every "
-        "compared AUROC is computed on the same resample, and blocks of different tasks or "
-        "periods share one draw of patients. Single AUROCs (claim a) are the evaluate stage's "
-        "intervals from `tables/auroc.csv`.",
+        "compared AUROC is computed on the same resample"
+        + (", and different tasks or periods share one draw of patients" if s.cluster_by_patient else "")
+        + ". Single AUROCs (claim a) are the evaluate stage's intervals from `tables/auroc.csv`.",
         "",
         "- **above t**: reproduced when the interval lies above t; contradicted when it lies "
         "below t; otherwise inconclusive.",
