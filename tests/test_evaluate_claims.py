@@ -397,3 +397,6 @@ def test_settings_take_the_figures_split_and_model_unless_set():
     assert (s.split, s.model, s.n_bootstrap) == ("temporal", "generalist", config["evaluate"]["n_bootstrap"])
     config["claims"].update(split="test", model="lang1")
     assert (ClaimSettings.from_config(config).split, ClaimSettings.from_config(config).model) == ("test", "lang1")
+    del config["claims"]["noninferiority_margin"]
+    with pytest.raises(KeyError, match="claims.noninferiority_margin"):
+        ClaimSettings.from_config(config)

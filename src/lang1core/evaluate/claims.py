@@ -85,6 +85,13 @@ class ClaimSettings:
     def from_config(cls, config: dict) -> ClaimSettings:
         """From the whole workflow config: nulls take the figures' and evaluate's values, so
         the report judges what the figures show, with the evaluate stage's bootstrap."""
+        keys = {"claims": ("split", "model", "near_chance_margin", "zeroshot_exceptions",
+                           "pretraining_order", "noninferiority_margin", "min_class_examples"),
+                "figures": ("split", "primary_model", "periods", "internal_split"),
+                "evaluate": ("n_bootstrap", "ci_level", "cluster_by_patient", "bootstrap_chunk_elements")}
+        missing = [f"{sec}.{k}" for sec, ks in keys.items() for k in ks if k not in config.get(sec, {})]
+        if missing:
+            raise KeyError(f"config lacks {', '.join(missing)} (config.yaml states every default)")
         c, fig, ev = config["claims"], config["figures"], config["evaluate"]
         return cls(
             split=c["split"] or fig["split"], model=c["model"] or fig["primary_model"],
