@@ -27,7 +27,7 @@ def prediction_files(model, recipe):
     return [res("predictions", model, recipe, t, f"{s}.parquet") for t in TASKS_ALL for s in SPLITS_ALL]
 '''
 
-RULES = ["evaluate", "tables"]
+RULES = ["evaluate", "tables", "claims"]
 
 
 def test_evaluate_rules_on_fixtures(tmp_path):
@@ -37,6 +37,7 @@ def test_evaluate_rules_on_fixtures(tmp_path):
     root = results_root(work)
     build_all(root, runs=[("lang1", "zeroshot"), ("generalist", "readmission")], n=80)
     targets = [f"{root.name}/tables/{f}" for f in ("auroc.csv", "conditional.csv", "B1_counts.csv")]
+    targets.append(f"{root.name}/claims.md")
     run = snakemake(work, "--cores", "2", *TEST_CONFIG, "--allowed-rules", *RULES, "--", *targets)
     assert run.returncode == 0, run.stderr[-5000:]
     doc = json.loads((root / "metrics/lang1/zeroshot.json").read_text())
@@ -49,5 +50,9 @@ def test_evaluate_rules_on_fixtures(tmp_path):
     assert pl.read_csv(root / "tables/conditional.csv").height == 2 * 2 * 4
     assert len(list((root / "tables").glob("B*.csv"))) == 7
     assert (root / "logs/evaluate/lang1/zeroshot.log").exists()
+    claims = pl.read_csv(root / "tables/claims.csv")
+    zeroshot = claims.filter((pl.col("claim") == "a") & (pl.col("compared") == "lang1/zeroshot"))
+    assert zeroshot.height == 6 and (zeroshot["n_bootstrap"] == 200).all()  # five tasks and `all`
+    assert (root / "claims.md").read_text().startswith("# The study's claims")
     again = snakemake(work, "-n", "--cores", "1", *TEST_CONFIG, "--allowed-rules", *RULES, "--", *targets)
     assert "Nothing to be done" in again.stdout + again.stderr

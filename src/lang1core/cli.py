@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "export-hf": "lang1core.model.export_hf",
     "import-hf": "lang1core.model.import_hf",
     "evaluate": "lang1core.evaluate.cli",
+    "claims": "lang1core.evaluate.claims_cli",
     "figures": "lang1core.figures.cli",
     "score": "lang1core.finetune.cli",
     "serve": "lang1core.finetune.serve_cli",

@@ -83,17 +83,17 @@ def mimic3_files(wildcards):
 # --- evaluate: a run's inputs (EVAL, EVAL_RUN_KEYS are set in evaluate.smk) ---
 
 
-def eval_prediction_files(wildcards):
-    """The run's prediction files of the evaluated splits (predictions/{model}/{recipe}/{task}/{split}.parquet)."""
-    run = EVAL_RUN_KEYS.get((wildcards.model, wildcards.recipe))
+def run_prediction_files(model, recipe):
+    """A run's prediction files of the evaluated splits (predictions/{model}/{recipe}/{task}/{split}.parquet)."""
+    run = EVAL_RUN_KEYS.get((model, recipe))
     if run is None:
         raise WorkflowError(
-            f"metrics/{wildcards.model}/{wildcards.recipe}.json: no such run in PREDICTION_RUNS "
+            f"metrics/{model}/{recipe}.json: no such run in PREDICTION_RUNS "
             f"(known: {sorted(EVAL_RUN_KEYS)})"
         )
     lister = globals().get("prediction_files")
     if lister is not None:
-        files = [str(f) for f in lister(wildcards.model, wildcards.recipe)]
+        files = [str(f) for f in lister(model, recipe)]
     else:
         files = [
             res("predictions", run["model"], run["recipe"], t, f"{s}.parquet")
@@ -105,12 +105,44 @@ def eval_prediction_files(wildcards):
     ]
 
 
+def eval_prediction_files(wildcards):
+    return run_prediction_files(wildcards.model, wildcards.recipe)
+
+
+def remede_of(predictions):
+    """The ReMedE example file behind each prediction file."""
+    return [res("remede", Path(f).parent.name, Path(f).name) for f in predictions]
+
+
 def eval_inputs(wildcards):
     preds = eval_prediction_files(wildcards)
     inputs = {
         "predictions": preds,
-        "remede": [res("remede", Path(f).parent.name, Path(f).name) for f in preds],
+        "remede": remede_of(preds),
         "run": res("predictions", wildcards.model, wildcards.recipe, "run.json"),
+    }
+    if config["source"] == "synthetic":
+        inputs["oracle"] = res("oracle", "oracle.parquet")
+    return inputs
+
+
+# --- claims: the runs and splits the claims report compares (CLAIMS is set in evaluate.smk) ---
+
+
+def claims_inputs(wildcards):
+    splits = {CLAIMS.split, CLAIMS.internal_split, "external", *CLAIMS.periods}
+    preds = [
+        f
+        for (model, recipe), run in sorted(EVAL_RUN_KEYS.items())
+        if run.get("kind") not in CLAIMS_UNUSED_KINDS
+        for f in run_prediction_files(model, recipe)
+        if Path(f).stem in splits and Path(f).parent.name != "probe"
+    ]
+    inputs = {
+        "runs": res("tables", "runs.csv"),
+        "auroc": res("tables", "auroc.csv"),
+        "predictions": preds,
+        "remede": sorted(set(remede_of(preds))),
     }
     if config["source"] == "synthetic":
         inputs["oracle"] = res("oracle", "oracle.parquet")

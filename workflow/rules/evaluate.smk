@@ -1,11 +1,16 @@
-# Stage: evaluate (issue 8). Predictions -> one metrics JSON per (model, recipe) -> tables.
+# Stage: evaluate (issue 8). Predictions -> one metrics JSON per (model, recipe) -> tables,
+# and the study's claims judged from tables and predictions -> claims.md.
 # Runs come from finetune.smk's PREDICTION_RUNS / prediction_files(); until that stage is in
 # the workflow there are none, and `tables` writes empty tables (headers only) that the
 # figures draw as "not run".
 
+from dataclasses import asdict
+
+from lang1core.evaluate.claims import UNUSED_KINDS as CLAIMS_UNUSED_KINDS, ClaimSettings
 from lang1core.remede.tasks import SPLITS as EVAL_SPLITS_ALL
 
 EVAL = config["evaluate"]
+CLAIMS = ClaimSettings.from_config(config)
 EVAL_RUNS = globals().get("PREDICTION_RUNS", [])
 EVAL_RUN_KEYS = {(r["model"], r["recipe"]): r for r in EVAL_RUNS}
 REMEDE_MANIFEST = res("remede", "manifest.json")
@@ -80,4 +85,33 @@ rule tables:
         "../scripts/evaluate_tables.py"
 
 
-TARGETS += [res("tables", "auroc.csv")]
+rule claims:
+    input:
+        unpack(claims_inputs),
+    output:
+        table=report(
+            res("tables", "claims.csv"),
+            caption="../report/claims.rst",
+            category="Claims",
+            labels={"file": "claims.csv", "title": "Claims table"},
+        ),
+        markdown=report(
+            res("claims.md"),
+            caption="../report/claims.rst",
+            category="Claims",
+            labels={"file": "claims.md", "title": "The study's claims"},
+        ),
+    log:
+        res("logs", "evaluate", "claims.log"),
+    conda:
+        ENV
+    params:
+        settings=asdict(CLAIMS),
+        tasks=globals().get("REMEDE_TASKS", list(config["remede"]["tasks"])),
+        seed=config["seed"],
+        source=config["source"],
+    script:
+        "../scripts/evaluate_claims.py"
+
+
+TARGETS += [res("tables", "auroc.csv"), res("claims.md"), res("tables", "claims.csv")]

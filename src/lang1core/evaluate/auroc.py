@@ -214,10 +214,9 @@ class MulticlassAUROC:
         self.micro = BinaryAUROC(probs.ravel(), onehot.ravel())  # row-major: i*K + c
         self.micro_cols = self.micro.order // k  # example behind each flattened column
 
-    def __call__(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """-> macro [B], micro [B], per-class [B, K] (NaN for classes not evaluable)."""
-        if weights is None:
-            weights = np.ones((1, self.n), dtype=np.int64)
+    def macro(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """weights [B, n] -> macro [B] and per-class [B, K] (NaN for classes not evaluable);
+        cheaper than calling the engine when micro is not needed (it scores n*K pairs)."""
         weights = np.atleast_2d(np.asarray(weights))
         per = np.full((weights.shape[0], self.k), np.nan)
         for c, engine in self.per_class.items():
@@ -226,6 +225,14 @@ class MulticlassAUROC:
             cols = per[:, self.classes] if self.classes else np.full((weights.shape[0], 1), np.nan)
             valid = ~np.isnan(cols)
             macro = np.where(valid.any(axis=1), np.nansum(cols, axis=1) / np.maximum(valid.sum(axis=1), 1), np.nan)
+        return macro, per
+
+    def __call__(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """-> macro [B], micro [B], per-class [B, K] (NaN for classes not evaluable)."""
+        if weights is None:
+            weights = np.ones((1, self.n), dtype=np.int64)
+        weights = np.atleast_2d(np.asarray(weights))
+        macro, per = self.macro(weights)
         micro = self.micro.from_ordered(np.take(weights, self.micro_cols, axis=1))
         return macro, micro, per
 

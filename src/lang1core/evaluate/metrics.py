@@ -58,10 +58,14 @@ def prob_matrix(df: pl.DataFrame, k: int) -> np.ndarray:
     return df.select([pl.col(f"prob_{c}").cast(pl.Float64) for c in range(k)]).to_numpy()
 
 
+def patient_key() -> pl.Expr:
+    """A row's bootstrap cluster: its patient id, or its own example id when it has none."""
+    return pl.coalesce(pl.col("patient_id").cast(pl.String), pl.lit("example:") + pl.col("example_id").cast(pl.String))
+
+
 def patient_codes(df: pl.DataFrame) -> np.ndarray:
     """Integer patient code per row (0..P-1); a row without a patient id is its own patient."""
-    ids = pl.coalesce(pl.col("patient_id").cast(pl.String), pl.lit("example:") + pl.col("example_id").cast(pl.String))
-    return df.select(ids.rank("dense").cast(pl.Int64)).to_series().to_numpy() - 1
+    return df.select(patient_key().rank("dense").cast(pl.Int64)).to_series().to_numpy() - 1
 
 
 def _clusters(codes: np.ndarray, mask: np.ndarray | None, settings: EvalSettings) -> np.ndarray | None:

@@ -34,12 +34,26 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "alerts": {"model": S, "recipe": S, "task": S, "split": S, "alert_rate": F, "threshold": F,
                "flagged": I, "sensitivity": F, "ppv": F, "status": S},
     "conditional": {"direction": S, "given": S, "outcome": S, "probability": F, "n": I, "status": S},
+    # The study's claims judged (claims.py): one row per claim, statistic and task.
+    "claims": {"claim": S, "statistic": S, "task": S, "split": S, "compared": S, "estimate": F,
+               "lo": F, "hi": F, "n": I, "n_patients": I, "n_valid": I, "verdict": S, "rule": S,
+               "reason": S, "ci_method": S, "n_bootstrap": I},
 }
 
 
 def frame(name: str, rows: list[dict]) -> pl.DataFrame:
     schema = SCHEMAS[name]
     return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema, orient="row")
+
+
+def read_table(path: str | Path, name: str) -> pl.DataFrame:
+    """A table this module wrote, typed by its schema; a missing column is an error naming
+    the file (a header-only table reads as no rows)."""
+    df = pl.read_csv(path, infer_schema_length=0)
+    missing = [c for c in SCHEMAS[name] if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing} of the {name} table")
+    return df.select([pl.col(c).cast(t) for c, t in SCHEMAS[name].items()])
 
 
 def _int(v):
