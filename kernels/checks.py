@@ -93,7 +93,8 @@ def compare_attention(b: int, h: int, kv: int, t: int, d: int, *, dtype=torch.fl
 
     q, k, v = rand(b, h, t, d), rand(b, kv, t, d), rand(b, kv, t, d)
     do = torch.randn(b, h, t, d, generator=g).to(device=device, dtype=dtype)
-    c = Comparison("attention", f"b={b} h={h} kv={kv} t={t} d={d} {_name(dtype)}", dtype)
+    c = Comparison("attention", f"b={b} h={h} kv={kv} t={t} d={d} {_precision(dtype, autocast)}",
+                   _judged(dtype, autocast))
     with _autocast(device, autocast):
         o = fa.flash_attention(q, k, v)
     grads = torch.autograd.grad(o, (q, k, v), do)
@@ -116,7 +117,8 @@ def compare_rmsnorm(shape: tuple[int, ...], *, dtype=torch.float32, device="cpu"
     x = torch.randn(*shape, generator=g).to(device=device, dtype=dtype).requires_grad_()
     w = (torch.rand(shape[-1], generator=g) + 0.5).to(device=device, dtype=dtype).requires_grad_()
     dy = torch.randn(*shape, generator=g).to(device=device, dtype=dtype)
-    c = Comparison("rmsnorm", f"shape={'x'.join(map(str, shape))} {_name(dtype)}", dtype)
+    c = Comparison("rmsnorm", f"shape={'x'.join(map(str, shape))} {_precision(dtype, autocast)}",
+                   _judged(dtype, autocast))
     with _autocast(device, autocast):
         y = rn.rmsnorm(x, w, eps)
     gx, gw = torch.autograd.grad(y, (x, w), dy)
@@ -145,7 +147,8 @@ def compare_fused_linear_ce(n: int, d: int, v: int, *, dtype=torch.float32, devi
     y[: min(n // 7, 20)] = ignore_index
     y[-1] = v - 1
     y = y.to(device)
-    c = Comparison("fused_linear_ce", f"n={n} d={d} v={v} chunk={chunk_rows} {_name(dtype)}", dtype)
+    c = Comparison("fused_linear_ce", f"n={n} d={d} v={v} chunk={chunk_rows} {_precision(dtype, autocast)}",
+                   _judged(dtype, autocast))
     inputs = (h, w) if w_grad else (h,)
     with _autocast(device, autocast):
         loss = ce.fused_linear_cross_entropy(h, w, y, ignore_index=ignore_index, chunk_rows=chunk_rows)
@@ -161,6 +164,15 @@ def compare_fused_linear_ce(n: int, d: int, v: int, *, dtype=torch.float32, devi
 
 def _name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
+
+
+def _precision(dtype: torch.dtype, autocast: bool) -> str:
+    return _name(dtype) + (" bf16-autocast" if autocast else "")
+
+
+def _judged(dtype: torch.dtype, autocast: bool) -> torch.dtype:
+    """The dtype whose tolerance applies: autocast runs the matmuls in bfloat16."""
+    return torch.bfloat16 if autocast else dtype
 
 
 # --- the GPU readiness suite (bench/gpu_check.py) ---------------------------------------------

@@ -37,6 +37,15 @@ def check_fused_linear_ce(device, dtype):
     return res
 
 
+def check_autocast(device, dtype):
+    """The fused loss under bfloat16 autocast with float32 weights, as the trainer runs it on a
+    GPU: {name: {"relative": worst error relative to the reference's scale}}."""
+    from lang1core.kernels.checks import compare_fused_linear_ce
+
+    c = compare_fused_linear_ce(64, 32, 300, dtype=dtype, device=device, autocast=True)
+    return {"autocast_ce": {"relative": c.worst[1]}}
+
+
 def check_flash_attention(device, dtype):
     from lang1core.kernels.checks import compare_attention
 
@@ -73,7 +82,7 @@ def check_model(device, dtype):
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or ["rmsnorm", "fused_linear_ce", "flash_attention", "model"]
+    names = sys.argv[1:] or ["rmsnorm", "fused_linear_ce", "autocast", "flash_attention", "model"]
     result = {}
     for name in names:
         result.update(globals()[f"check_{name}"]("cpu", torch.float32))

@@ -50,6 +50,11 @@ def test_fused_linear_ce_interpreted(interpreted):
     assert all("dw" in v for k, v in interpreted.items() if "v=1000" in k)
 
 
+def test_fused_linear_ce_under_autocast_interpreted(interpreted):
+    # bfloat16 matmuls: within a bfloat16 tolerance of the float32 reference (it raised before)
+    _assert_close(interpreted, "autocast_ce", 4e-2, 1)
+
+
 def test_flash_attention_interpreted(interpreted):
     _assert_close(interpreted, "flash", 1e-4, 5)
 

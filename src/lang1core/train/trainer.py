@@ -90,7 +90,7 @@ class Trainer:
         self.make_loader, self.save_hf, self.eval_hook = make_loader, save_hf, eval_hook
         self.build_model = build_model
         self.label = label  # names the preset in error messages
-        self.extra_meta = extra_meta or {}
+        self.extra_meta = dict(extra_meta or {})
         self.step_callback = step_callback
         self.progress = (sys.stderr.isatty() if progress is None else progress) and dist_info.is_main
 
@@ -345,13 +345,37 @@ class Trainer:
         self.done_snapshots.append(i)
 
     # --- the loop ---------------------------------------------------------------------
+    def _check_kernels(self) -> dict:
+        """Compare the Triton kernels the model uses with PyTorch at this run's shapes and
+        precision; a failing one is switched to PyTorch (lang1core.model.selfcheck). The
+        report joins the run's metadata (checkpoints, lang1.json of every published model)."""
+        from lang1core.model.config import ModelConfig
+        from lang1core.model.selfcheck import guard_kernels
+
+        mc = getattr(self.model, "config", None)
+        if not isinstance(mc, ModelConfig):
+            return {}
+        report = guard_kernels(mc, self.d.device, dtype=next(self.model.parameters()).dtype,
+                               autocast=self.bf16, seq_len=self.cfg.seq_len,
+                               what=f"pretraining {self.label}")
+        if report:
+            self.extra_meta["kernel_check"] = report
+        return report
+
     def fit(self) -> TrainResult:
         cfg, d = self.cfg, self.d
         self._setup()
+        kernel_report = self._check_kernels()
         resumed = self._resume()
         metrics = (MetricsLog(self.ck_dir / "metrics.csv",
                               self.ck_dir / "tensorboard" if cfg.tensorboard else None)
                    if d.is_main else None)
+        if metrics is not None:
+            for kernel, res in kernel_report.get("kernels", {}).items():
+                # kernel_ok:<kernel> or kernel_fallback:<kernel>, value = worst relative error
+                metrics.write("event", self.step, self.tokens,
+                              name=f"kernel_{'ok' if res['ok'] else 'fallback'}:{kernel}",
+                              value=res.get("relative_error", ""))
         if not resumed:
             log.info("pretraining %s: %.1fM parameters, %d steps x %d tokens (batch %d = %d "
                      "micro x %d rank(s) x %d accumulation), %s on %s", self.label,
