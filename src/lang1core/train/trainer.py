@@ -83,7 +83,8 @@ class Trainer:
                  save_hf: SaveHF | None = None, eval_hook: EvalHook | None = None,
                  label: str = "model", extra_meta: dict | None = None,
                  progress: bool | None = None,
-                 step_callback: Callable[["Trainer"], None] | None = None):
+                 step_callback: Callable[["Trainer"], None] | None = None,
+                 fsdp: bool | None = None):
         self.cfg, self.d = cfg, dist_info
         self.run_dir = Path(run_dir)
         self.ck_dir = self.run_dir / "checkpoints"
@@ -92,6 +93,9 @@ class Trainer:
         self.label = label  # names the preset in error messages
         self.extra_meta = dict(extra_meta or {})
         self.step_callback = step_callback
+        # FSDP2 whenever there are several ranks; fsdp=True also shards on a single rank (the
+        # one-GPU check of the sharded path and its checkpoints, bench/gpu_check.py)
+        self.fsdp = dist_info.world_size > 1 if fsdp is None else fsdp
         self.progress = (sys.stderr.isatty() if progress is None else progress) and dist_info.is_main
 
         world = dist_info.world_size
@@ -125,7 +129,7 @@ class Trainer:
         with torch.device("meta"):
             probe = self.build_model()
         tied = getattr(getattr(probe, "config", None), "tie_embeddings", False)
-        meta_init = d.world_size > 1 and hasattr(probe, "init_weights") and not tied
+        meta_init = self.fsdp and hasattr(probe, "init_weights") and not tied
         if meta_init:
             model = probe
         else:
@@ -146,7 +150,6 @@ class Trainer:
             apply_activation_checkpointing(model)
         if cfg.compile:
             apply_compile(model)
-        self.fsdp = d.world_size > 1
         if self.fsdp:
             apply_fsdp(model, reshard_after_forward=resolve_reshard(
                 cfg.reshard_after_forward, self.n_params),
