@@ -193,14 +193,17 @@ CPU_RMSNORM = [(3, 47, 72)]
 CPU_FUSED_CE = [(141, 40, 1000, 32, True)]
 
 
-def suite(device, dtype: torch.dtype, size: str = "gpu") -> list[Comparison]:
-    """Every kernel at the suite's shapes: size "gpu", "quick" (a smoke test of the GPU
-    suite) or "cpu" (interpreter-sized)."""
+def suite(device, dtype: torch.dtype, size: str = "gpu"):
+    """Every kernel at the suite's shapes: yields one callable per comparison (so a caller
+    can time, report or survive each on its own): size "gpu", "quick" (a
+    smoke test of the GPU suite) or "cpu" (interpreter-sized)."""
     att, rms, ce = {"gpu": (GPU_ATTENTION, GPU_RMSNORM, GPU_FUSED_CE),
                     "quick": (QUICK_ATTENTION, QUICK_RMSNORM, QUICK_FUSED_CE),
                     "cpu": (CPU_ATTENTION, CPU_RMSNORM, CPU_FUSED_CE)}[size]
-    out = [compare_attention(*s, dtype=dtype, device=device) for s in att]
-    out += [compare_rmsnorm(s, dtype=dtype, device=device) for s in rms]
-    out += [compare_fused_linear_ce(n, d, v, dtype=dtype, device=device, chunk_rows=c, w_grad=wg)
-            for n, d, v, c, wg in ce]
-    return out
+    for s in att:
+        yield lambda s=s: compare_attention(*s, dtype=dtype, device=device)
+    for s in rms:
+        yield lambda s=s: compare_rmsnorm(s, dtype=dtype, device=device)
+    for n, d, v, c, wg in ce:
+        yield lambda n=n, d=d, v=v, c=c, wg=wg: compare_fused_linear_ce(n, d, v, dtype=dtype, device=device,
+                                                                        chunk_rows=c, w_grad=wg)

@@ -68,7 +68,8 @@ def test_model_with_kernels_interpreted(interpreted):
 def test_kernels_on_gpu(dtype):
     from lang1core.kernels.checks import suite
 
-    for c in suite("cuda", dtype, "quick"):
+    for compare in suite("cuda", dtype, "quick"):
+        c = compare()
         q, rel = c.worst
         assert c.ok, f"{c.kernel} {c.setting}: {q} off by {rel:.3g} of its scale (tolerance {c.tolerance})"
 
