@@ -127,6 +127,9 @@ def worker(name: str, rows_path: Path, quick: bool) -> int:
     """Child side: run one section, appending each row to rows_path as it is measured."""
     import traceback
 
+    from lang1core.logs import setup_logging
+
+    setup_logging()  # INFO and up (the kernel self-check's verdicts, the trainer) into the section's log
     section = registry()[name]
     rows_path.parent.mkdir(parents=True, exist_ok=True)
     with open(rows_path, "a") as f:

@@ -297,9 +297,9 @@ def scoring(ctx: Context, emit) -> None:
 
 
 SECTIONS = {s.name: s for s in [
-    Section("kernels", "Triton kernels vs references, bf16 and fp16", 100, kernels),
+    Section("kernels", "Triton kernels vs references, bf16 and fp16", 90, kernels),
     Section("attention", "attention TFLOP/s vs SDPA default, flash, cuDNN", 60, attention_speed),
-    Section("fused_ce", "fused linear-CE memory and time vs eager, compile", 40, fused_ce),
+    Section("fused_ce", "fused linear-CE memory and time vs eager, compile", 60, fused_ce),
     Section("trainer", "trainer tokens/s and MFU, smol-100m and tinyllama-1b", 170, trainer),
     Section("fsdp", "FSDP2 over NCCL on one GPU: steps, checkpoint, exact resume", 45, fsdp_resume),
     Section("scoring", "scoring examples/s, tinyllama-1b at 512 note tokens", 40, scoring),

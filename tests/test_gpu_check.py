@@ -125,3 +125,13 @@ def test_fsdp_section_catches_a_resume_that_replays_the_wrong_batches(one_thread
     monkeypatch.setattr(loader, "load_state_dict", lambda self, state: None)  # restarts the stream
     rows = _fsdp_rows()
     assert rows["exact resume"].status == G.FAIL and rows["exact resume"].value > 0
+
+
+@pytest.mark.gpu
+def test_quick_check_passes_on_this_gpu(tmp_path):
+    out = tmp_path / "check.json"
+    run = subprocess.run([sys.executable, str(REPO / "bench" / "gpu_check.py"), "--quick", "--only",
+                          "kernels,fsdp", "--out", str(out)], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["passed"] and {r["section"] for r in result["rows"]} == {"kernels", "fsdp"}

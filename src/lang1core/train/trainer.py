@@ -358,8 +358,9 @@ class Trainer:
         mc = getattr(self.model, "config", None)
         if not isinstance(mc, ModelConfig):
             return {}
-        report = guard_kernels(mc, self.d.device, dtype=next(self.model.parameters()).dtype,
-                               autocast=self.bf16, seq_len=self.cfg.seq_len,
+        # under FSDP with bf16 the blocks compute on bfloat16 copies of the parameters
+        dtype = torch.bfloat16 if self.fsdp and self.bf16 else next(self.model.parameters()).dtype
+        report = guard_kernels(mc, self.d.device, dtype=dtype, autocast=self.bf16, seq_len=self.cfg.seq_len,
                                what=f"pretraining {self.label}")
         if report:
             self.extra_meta["kernel_check"] = report
