@@ -52,7 +52,8 @@ class Context:
 
     @classmethod
     def for_device(cls, quick: bool) -> "Context":
-        return cls(torch.device("cuda"), quick, kernel_size="quick" if quick else "gpu")
+        # an explicit index: NCCL's device_id and the memory counters want one
+        return cls(torch.device("cuda", torch.cuda.current_device()), quick, kernel_size="quick" if quick else "gpu")
 
     def judge(self, ok: bool, performance: bool = False) -> str:
         """Performance goals hold for the full shapes only: under --quick they are shown, not judged."""
