@@ -151,7 +151,9 @@ def worker(name: str, rows_path: Path, quick: bool) -> int:
 def environment() -> dict:
     import torch
 
-    env = {"torch": torch.__version__, "cuda": torch.version.cuda,
+    from lang1core.provenance import code_version
+
+    env = {"code_version": code_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
            "device": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
     try:
         import triton

@@ -135,3 +135,25 @@ def test_quick_check_passes_on_this_gpu(tmp_path):
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     result = json.loads(out.read_text())
     assert result["passed"] and {r["section"] for r in result["rows"]} == {"kernels", "fsdp"}
+
+
+@pytest.mark.parametrize("status,code", [(G.PASS, 0), (G.FAIL, 1)])
+def test_main_runs_every_section_prints_one_table_and_writes_json(tmp_path, monkeypatch, capsys, status, code):
+    ran = []
+
+    def fake_run_section(section, quick, log_dir):
+        ran.append(section.name)
+        ok = status if section.name == "fsdp" else G.PASS
+        return [Row(section.name, "x", "s", "1", ">= 1", ok, 1.0)]
+
+    monkeypatch.setattr(C, "run_section", fake_run_section)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "Test GPU")
+    out = tmp_path / "check.json"
+    assert C.main(["--out", str(out)]) == code
+    assert ran == list(G.SECTIONS)
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == len(G.SECTIONS) + 4  # header, rule, rows, total, verdict
+    result = json.loads(out.read_text())
+    assert result["passed"] is (code == 0) and result["environment"]["device"] == "Test GPU"
+    assert [r["section"] for r in result["rows"]] == list(G.SECTIONS) + ["all"]
