@@ -22,6 +22,52 @@ from pathlib import Path
 import torch
 
 
+# Random-prompt scoring at a preset's size; bench/gpu_check.py reuses build and measure_scoring.
+QA_TOKENS = 64  # question + four options + "Answer:" + the letter, roughly, for ReMedE tasks
+LETTERS = [29909, 29933, 29907, 29928]  # any four ids inside the vocabulary
+
+
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def build(preset: str, note_tokens: int, n: int, attention: str = "sdpa", device=None):
+    """(model, encoded examples) for a random-init `preset` on `device` (CUDA when present)."""
+    from lang1core.finetune.scoring import Encoded
+    from lang1core.model import Llama, ModelConfig
+
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    prompt_len = 1 + note_tokens + QA_TOKENS
+    cfg = ModelConfig.from_preset(preset, attention=attention)
+    if cfg.max_seq_len < prompt_len:  # the debug preset's context is 256: stretch RoPE's range
+        cfg = ModelConfig.from_preset(preset, attention=attention, max_seq_len=prompt_len)
+    with torch.device(dev):
+        model = Llama(cfg)
+    model.init_weights(0)
+    g = torch.Generator().manual_seed(0)
+    letters = [t % cfg.vocab_size for t in LETTERS]
+    enc = []
+    for i in range(n):
+        ids = [1] + torch.randint(3, cfg.vocab_size, (note_tokens + QA_TOKENS - 1,), generator=g).tolist()
+        enc.append(Encoded(ids + [letters[i % 4]], 1 + note_tokens, letters, i % 4))
+    return model, enc
+
+
+def measure_scoring(model, enc, batch_size: int) -> float:
+    """Examples/s of lang1core.finetune.scoring.score (after one warm-up batch)."""
+    from lang1core.finetune.scoring import score
+
+    dev = next(model.parameters()).device
+    score(model, enc[:batch_size], 0, batch_size)
+    _sync(dev)
+    t0 = time.perf_counter()
+    score(model, enc, 0, batch_size)
+    _sync(dev)
+    return len(enc) / (time.perf_counter() - t0)
+
+
+
 def bench_tokenizer(out_dir: Path):
     """A small BPE trained on the task prompts, so questions, options and answer letters
     tokenize into about as many pieces as with a real vocabulary."""

@@ -29,10 +29,13 @@ from lang1core.train.parallel import init_distributed  # noqa: E402
 
 
 class RandomTokens:
+    """Random tokens; batch n depends only on (seed, rank, n), so a resumed run continues
+    with exactly the batches it would have seen."""
+
     vocab = 32000
 
     def __init__(self, split, batch_size, seq_len, rank, world_size, seed):
-        self.g = torch.Generator().manual_seed(seed + rank)
+        self.seed, self.rank = seed + (0 if split == "train" else 7919), rank
         self.B, self.T = batch_size, seq_len
         self.n = 0
 
@@ -40,7 +43,8 @@ class RandomTokens:
         return self
 
     def __next__(self):
-        x = torch.randint(0, self.vocab, (self.B, self.T + 1), generator=self.g)
+        g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.rank) * 1_000_003 + self.n)
+        x = torch.randint(0, self.vocab, (self.B, self.T + 1), generator=g)
         self.n += 1
         return x[:, :-1], x[:, 1:]
 
@@ -62,6 +66,67 @@ def measured_matmul_flops(n: int = 1024, reps: int = 10) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - t)
 
 
+def measure_training(preset: str, *, seq_len: int | None = None, micro_batch: int = 8, accum: int = 1,
+                     steps: int = 20, warmup: int = 5, attention: str | None = None, loss: str | None = None,
+                     compile: bool = False, activation_checkpointing: bool = False, precision: str = "auto",
+                     vocab_size: int | None = None, peak_tflops: float | None = None, dist_info=None) -> dict:
+    """Train `preset` on random tokens for warmup + steps steps with the real trainer (no
+    evaluation, no checkpoints) and return the median tokens/s and MFU of the timed steps."""
+    d = dist_info or init_distributed()
+    overrides = {k: v for k, v in (("attention", attention), ("loss", loss), ("vocab_size", vocab_size)) if v}
+    mcfg = ModelConfig.from_preset(preset, **overrides)
+    T = seq_len or mcfg.max_seq_len
+    if T > mcfg.max_seq_len:  # RoPE extends to any length; say what was measured
+        mcfg = ModelConfig.from_preset(preset, **overrides, max_seq_len=T)
+    batch = micro_batch * accum * d.world_size
+    cfg = TrainConfig(tokens=(steps + warmup) * batch * T, seq_len=T, batch_size=batch,
+                      micro_batch_size=micro_batch, warmup_steps=10, log_interval=1,
+                      eval_interval=0, checkpoint_every_tokens=0, keep_last=1,
+                      precision=precision, compile=compile,
+                      activation_checkpointing=activation_checkpointing)
+    cfg.spike.max_rollbacks = 0
+    times: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick(trainer):
+        if trainer.d.device.type == "cuda":
+            torch.cuda.synchronize()
+        now = time.perf_counter()
+        if trainer.step > warmup:
+            times.append(now - last[0])
+        last[0] = now
+
+    RandomTokens.vocab = mcfg.vocab_size
+    if d.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(d.device)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(cfg, lambda: Llama(mcfg), RandomTokens, tmp, dist_info=d,
+                          progress=False, label=preset, step_callback=tick)
+        # nothing but training is timed, and a 1B model's checkpoints (13 GB each) are not written
+        trainer.evaluate = lambda: 0.0
+        trainer.save = lambda: None
+        trainer.fit()
+    tps = batch * T / statistics.median(times)
+    peak, peak_src = trainer.peak, "data sheet bf16"
+    if peak_tflops:
+        peak, peak_src = peak_tflops * 1e12, "--peak-tflops"
+    elif peak is None:
+        peak, peak_src = measured_matmul_flops(), "measured fp32 matmul"
+    result = {
+        "preset": preset, "params": trainer.n_params, "seq_len": T, "micro_batch": micro_batch, "accum": accum,
+        "world": d.world_size, "precision": "bf16" if trainer.bf16 else "fp32", "compile": compile,
+        "activation_checkpointing": activation_checkpointing, "attention": mcfg.attention, "loss": mcfg.loss,
+        "kernel_fallback": trainer.extra_meta.get("kernel_check", {}).get("fallback", []),
+        "tokens_per_s": tps, "mfu": trainer.flops_per_token * tps / (peak * d.world_size),
+        "peak_tflops": peak / 1e12, "peak_source": peak_src, "flops_per_token": trainer.flops_per_token,
+        "peak_mem_gib": (torch.cuda.max_memory_allocated(d.device) / 2**30 if d.device.type == "cuda" else None),
+        "device": (torch.cuda.get_device_name(d.device) if d.device.type == "cuda"
+                   else f"CPU ({torch.get_num_threads()} threads)"),
+    }
+    del trainer
+    return result
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="debug")
@@ -79,59 +144,23 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--peak-tflops", type=float, default=None, help="per device, for MFU on CPU")
     a = p.parse_args()
-
-    d = init_distributed()
     if a.threads:
         torch.set_num_threads(a.threads)
-    overrides = {k: v for k, v in (("attention", a.attention), ("loss", a.loss),
-                                   ("vocab_size", a.vocab_size)) if v}
-    mcfg = ModelConfig.from_preset(a.preset, **overrides)
-    T = a.seq_len or mcfg.max_seq_len
-    batch = a.micro_batch * a.accum * d.world_size
-    steps = a.steps + a.warmup
-    cfg = TrainConfig(tokens=steps * batch * T, seq_len=T, batch_size=batch,
-                      micro_batch_size=a.micro_batch, warmup_steps=10, log_interval=1,
-                      eval_interval=0, checkpoint_every_tokens=0, keep_last=1,
-                      precision=a.precision, compile=a.compile,
-                      activation_checkpointing=a.activation_checkpointing)
-    cfg.spike.max_rollbacks = 0
-    times: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick(trainer):
-        if trainer.d.device.type == "cuda":
-            torch.cuda.synchronize()
-        now = time.perf_counter()
-        if trainer.step > a.warmup:
-            times.append(now - last[0])
-        last[0] = now
-
-    RandomTokens.vocab = mcfg.vocab_size
-    with tempfile.TemporaryDirectory() as tmp:
-        # no evaluation or checkpoints inside the timed steps: only the final ones at the end
-        trainer = Trainer(cfg, lambda: Llama(mcfg), RandomTokens, tmp, dist_info=d,
-                          progress=False, label=a.preset, step_callback=tick)
-        trainer.evaluate = lambda: 0.0
-        trainer.fit()
-    tok_step = batch * T
-    tps = tok_step / statistics.median(times)
-    peak, peak_src = trainer.peak, "data sheet bf16"
-    if a.peak_tflops:
-        peak, peak_src = a.peak_tflops * 1e12, "--peak-tflops"
-    elif peak is None:
-        peak, peak_src = measured_matmul_flops(), "measured fp32 matmul"
-    mfu = trainer.flops_per_token * tps / (peak * d.world_size) if peak else None
-    dev = torch.cuda.get_device_name(d.device) if d.device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
+    d = init_distributed()
+    r = measure_training(a.preset, seq_len=a.seq_len, micro_batch=a.micro_batch, accum=a.accum, steps=a.steps,
+                         warmup=a.warmup, attention=a.attention, loss=a.loss, compile=a.compile,
+                         activation_checkpointing=a.activation_checkpointing, precision=a.precision,
+                         vocab_size=a.vocab_size, peak_tflops=a.peak_tflops, dist_info=d)
     if d.is_main:
-        print(f"preset={a.preset} params={trainer.n_params / 1e6:.1f}M seq_len={T} "
-              f"micro_batch={a.micro_batch} accum={a.accum} world={d.world_size} "
-              f"precision={'bf16' if trainer.bf16 else 'fp32'} compile={a.compile} "
-              f"attention={mcfg.attention} loss={mcfg.loss} device={dev}")
-        mem = (f"{torch.cuda.max_memory_allocated(d.device) / 2**30:.1f} GiB"
-               if d.device.type == "cuda" else "n/a")
-        print(f"tokens/s={tps:,.0f} (all ranks)  tokens/s/device={tps / d.world_size:,.0f}  "
-              f"MFU={100 * mfu:.1f}% of {peak / 1e12:.3g} TFLOP/s ({peak_src})  peak_mem={mem}  "
-              f"flops/token={trainer.flops_per_token:.3g}")
+        print(f"preset={r['preset']} params={r['params'] / 1e6:.1f}M seq_len={r['seq_len']} "
+              f"micro_batch={r['micro_batch']} accum={r['accum']} world={r['world']} "
+              f"precision={r['precision']} compile={r['compile']} "
+              f"activation_checkpointing={r['activation_checkpointing']} "
+              f"attention={r['attention']} loss={r['loss']} device={r['device']}")
+        mem = f"{r['peak_mem_gib']:.1f} GiB" if r["peak_mem_gib"] is not None else "n/a"
+        print(f"tokens/s={r['tokens_per_s']:,.0f} (all ranks)  tokens/s/device={r['tokens_per_s'] / r['world']:,.0f}  "
+              f"MFU={100 * r['mfu']:.1f}% of {r['peak_tflops']:.3g} TFLOP/s ({r['peak_source']})  peak_mem={mem}  "
+              f"flops/token={r['flops_per_token']:.3g}")
 
 
 if __name__ == "__main__":

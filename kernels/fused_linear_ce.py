@@ -128,7 +128,16 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
 
 def fused_linear_cross_entropy(h: torch.Tensor, w: torch.Tensor, labels: torch.Tensor, ignore_index: int = -100,
                                chunk_rows: int | None = None) -> torch.Tensor:
-    """mean over labels != ignore_index of CE(h @ W^T, labels), without materialising h @ W^T."""
+    """mean over labels != ignore_index of CE(h @ W^T, labels), without materialising h @ W^T.
+
+    Under autocast the inputs are cast to the autocast dtype first, as a Linear's would be,
+    and autocast is off inside: its matmuls then agree in dtype with the preallocated
+    gradient buffers (autocast would make h @ W^T bfloat16 next to a float32 dh)."""
+    dev = h.device.type
+    if torch.is_autocast_enabled(dev):
+        dt = torch.get_autocast_dtype(dev)
+        with torch.autocast(dev, enabled=False):
+            return FusedLinearCrossEntropy.apply(h.to(dt), w.to(dt), labels, ignore_index, chunk_rows)
     return FusedLinearCrossEntropy.apply(h, w, labels, ignore_index, chunk_rows)
 
 

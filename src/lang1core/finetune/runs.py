@@ -2,7 +2,8 @@
 
 Outputs (HELPERS contract): `{out}/{task}/{split}.parquet` with example_id, patient_id,
 label, prob_0..prob_{K-1} (option order) and qa_ppl; `{out}/run.json` with model, recipe,
-kind, base, train_task, n_train, k, pretrain_tokens, finetune_tokens, lr, seed, provenance.
+kind, base, train_task, n_train, k, pretrain_tokens, finetune_tokens, lr, seed, provenance,
+and kernel_check (the Triton kernels' self-check and any fallback; {} when none is used).
 Finetuning side files (`search.csv`, `search.db`, `curve.csv`, `checkpoint/`) go to a work
 folder per run.
 """
@@ -141,6 +142,20 @@ def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettin
 _SNAPSHOT = re.compile(r"^(?P<base>.+)-s\d+$")
 
 
+def check_kernels(model, what: str) -> dict:
+    """The runtime kernel self-check (lang1core.model.selfcheck) at the model's shapes, in the
+    precision scoring uses (bfloat16 autocast on CUDA); {} when no Triton kernel is in use."""
+    from lang1core.model.config import ModelConfig
+    from lang1core.model.selfcheck import guard_kernels
+
+    cfg = getattr(model, "config", None)
+    if not isinstance(cfg, ModelConfig):
+        return {}
+    p = next(model.parameters())
+    return guard_kernels(cfg, p.device, dtype=p.dtype, autocast=p.device.type == "cuda",
+                         seq_len=cfg.max_seq_len, what=what)
+
+
 def base_model(model_name: str) -> str | None:
     """The pretrained model a run starts from, by name: `lang1` for `lang1` and its snapshots
     `lang1-s3`; None for a random initialisation (`scratch`). Evaluation and figures group
@@ -169,6 +184,7 @@ def run_prompted(*, model_name, recipe, kind, base, remede_dir, tasks, splits, o
     scores the reading-comprehension probe (remede/probe/{split}.parquet) zero-shot, as
     task `probe` (prob columns up to the most options; null where a question has fewer)."""
     model, tok, ptok = M.load_base(base, device=device)
+    kernel_check = check_kernels(model, f"scoring {model_name}/{recipe}")
     shots = None
     if settings.k_shot > 0:
         shots = {t: pick_shots(read_task(remede_path(remede_dir, t, "train"), t),
@@ -179,7 +195,7 @@ def run_prompted(*, model_name, recipe, kind, base, remede_dir, tasks, splits, o
                       replace(settings, k_shot=0))
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
                    base=base_model(model_name), base_dir=str(base), k=settings.k_shot,
-                   pretrain_tokens=ptok, finetune_tokens=0)
+                   pretrain_tokens=ptok, finetune_tokens=0, kernel_check=kernel_check)
 
 
 @dataclass
@@ -216,6 +232,7 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
         n = L.apply_lora(model0, train.lora_targets, train.lora_rank, train.lora_alpha,
                          train.lora_dropout)
         log.info("LoRA on %d linears (%s)", n, ",".join(train.lora_targets))
+    kernel_check = check_kernels(model0, f"finetuning {model_name}/{recipe}")
     seq = M.max_seq_len(model0)
     mnt = score_settings.max_note_tokens
     train_enc, val_enc, n_used = {}, {}, {}
@@ -253,7 +270,8 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
     if train.save_checkpoint:
         M.save_model(model0, work_dir / "checkpoint", tok,
                      {"base": str(base), "recipe": recipe, "lr": lr, "best_step": result.best_step,
-                      "tokens_seen": ptok, "finetune_tokens": result.tokens})
+                      "tokens_seen": ptok, "finetune_tokens": result.tokens,
+                      "kernel_check": kernel_check})
     predict_tasks(model0, tok, remede_dir, predict_tasks_, splits, out_dir, score_settings)
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
                    base=base_model(model_name),
@@ -261,7 +279,7 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
                    train_task=",".join(train_tasks), n_train=sum(n_used.values()), k=0,
                    pretrain_tokens=ptok, finetune_tokens=result.tokens, lr=lr,
                    best_step=result.best_step, steps=result.steps,
-                   best_val_metric=result.best_metric, lora=train.lora)
+                   best_val_metric=result.best_metric, lora=train.lora, kernel_check=kernel_check)
 
 
 def write_table_fixed(path: Path, lr: float) -> None:

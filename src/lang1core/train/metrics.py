@@ -11,6 +11,8 @@ evaluations and incidents (rollbacks, early stop) share one file:
                                 MFU against the device's peak (empty when the peak is unknown)
     memory_gb                   peak accelerator memory (CUDA) or peak process RSS (CPU)
     name, value                 eval/event rows: what was measured or happened, and its value
+                                (event kernel_ok:<kernel> / kernel_fallback:<kernel>: the
+                                kernel self-check's verdict, value its worst relative error)
 """
 
 from __future__ import annotations

@@ -83,15 +83,19 @@ class Trainer:
                  save_hf: SaveHF | None = None, eval_hook: EvalHook | None = None,
                  label: str = "model", extra_meta: dict | None = None,
                  progress: bool | None = None,
-                 step_callback: Callable[["Trainer"], None] | None = None):
+                 step_callback: Callable[["Trainer"], None] | None = None,
+                 fsdp: bool | None = None):
         self.cfg, self.d = cfg, dist_info
         self.run_dir = Path(run_dir)
         self.ck_dir = self.run_dir / "checkpoints"
         self.make_loader, self.save_hf, self.eval_hook = make_loader, save_hf, eval_hook
         self.build_model = build_model
         self.label = label  # names the preset in error messages
-        self.extra_meta = extra_meta or {}
+        self.extra_meta = dict(extra_meta or {})
         self.step_callback = step_callback
+        # FSDP2 whenever there are several ranks; fsdp=True also shards on a single rank (the
+        # one-GPU check of the sharded path and its checkpoints, bench/gpu_check.py)
+        self.fsdp = dist_info.world_size > 1 if fsdp is None else fsdp
         self.progress = (sys.stderr.isatty() if progress is None else progress) and dist_info.is_main
 
         world = dist_info.world_size
@@ -125,7 +129,7 @@ class Trainer:
         with torch.device("meta"):
             probe = self.build_model()
         tied = getattr(getattr(probe, "config", None), "tie_embeddings", False)
-        meta_init = d.world_size > 1 and hasattr(probe, "init_weights") and not tied
+        meta_init = self.fsdp and hasattr(probe, "init_weights") and not tied
         if meta_init:
             model = probe
         else:
@@ -146,7 +150,6 @@ class Trainer:
             apply_activation_checkpointing(model)
         if cfg.compile:
             apply_compile(model)
-        self.fsdp = d.world_size > 1
         if self.fsdp:
             apply_fsdp(model, reshard_after_forward=resolve_reshard(
                 cfg.reshard_after_forward, self.n_params),
@@ -345,13 +348,38 @@ class Trainer:
         self.done_snapshots.append(i)
 
     # --- the loop ---------------------------------------------------------------------
+    def _check_kernels(self) -> dict:
+        """Compare the Triton kernels the model uses with PyTorch at this run's shapes and
+        precision; a failing one is switched to PyTorch (lang1core.model.selfcheck). The
+        report joins the run's metadata (checkpoints, lang1.json of every published model)."""
+        from lang1core.model.config import ModelConfig
+        from lang1core.model.selfcheck import guard_kernels
+
+        mc = getattr(self.model, "config", None)
+        if not isinstance(mc, ModelConfig):
+            return {}
+        # under FSDP with bf16 the blocks compute on bfloat16 copies of the parameters
+        dtype = torch.bfloat16 if self.fsdp and self.bf16 else next(self.model.parameters()).dtype
+        report = guard_kernels(mc, self.d.device, dtype=dtype, autocast=self.bf16, seq_len=self.cfg.seq_len,
+                               what=f"pretraining {self.label}")
+        if report:
+            self.extra_meta["kernel_check"] = report
+        return report
+
     def fit(self) -> TrainResult:
         cfg, d = self.cfg, self.d
         self._setup()
+        kernel_report = self._check_kernels()
         resumed = self._resume()
         metrics = (MetricsLog(self.ck_dir / "metrics.csv",
                               self.ck_dir / "tensorboard" if cfg.tensorboard else None)
                    if d.is_main else None)
+        if metrics is not None:
+            for kernel, res in kernel_report.get("kernels", {}).items():
+                # kernel_ok:<kernel> or kernel_fallback:<kernel>, value = worst relative error
+                metrics.write("event", self.step, self.tokens,
+                              name=f"kernel_{'ok' if res['ok'] else 'fallback'}:{kernel}",
+                              value=res.get("relative_error", ""))
         if not resumed:
             log.info("pretraining %s: %.1fM parameters, %d steps x %d tokens (batch %d = %d "
                      "micro x %d rank(s) x %d accumulation), %s on %s", self.label,
