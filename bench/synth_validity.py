@@ -101,7 +101,7 @@ def prepare(out: Path, cfg, seed: int) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=3, desc="hospital", file=sys.stderr) as bar:
         bar.set_postfix_str("generate")
-        generate(cfg, out / "export", out / "oracle" / "oracle.parquet", progress=False)
+        generate(cfg, out / "export", out / "oracle" / "oracle.parquet", progress=False, workers=2)
         bar.update()
         bar.set_postfix_str("validate")
         validate_export(out / "export", out / "validated")

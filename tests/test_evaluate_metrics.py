@@ -271,7 +271,7 @@ def status_frame(labels, k=2, seed=0):
     ([1] + [0] * 40, 2, "1 positive"),
     ([1] * 4 + [0] * 40, 2, "4 positives"),
     ([0] * 2 + [1] * 40, 2, "2 negatives"),
-    ([0] * 20 + [1] * 20 + [2] * 3, 3, "3 positives"),  # one-vs-rest: the rarest class's
+    ([0] * 40 + [1] * 3 + [2] * 2, 3, "3 positives"),  # multi-class: fewer than two classes readable
 ])
 def test_unreadable_auroc_has_a_status_and_no_number(labels, k, status):
     out = score_split(status_frame(labels, k), k, "mortality", "test",
@@ -298,6 +298,10 @@ def test_min_positives_is_the_threshold():
     los = score_split(status_frame([0] * 20 + [2] * 20 + [3] * 5, 4), 4, "los", "test",
                       EvalSettings(n_bootstrap=20, strata=[], min_positives=5), 1)["subsets"]["all"]
     assert los["status"] == "ok" and los["auroc"] is not None and los["classes_evaluated"] == [0, 2, 3]
+    # a rare class (CCI > 7) does not make a multi-class task unreadable
+    cci = score_split(status_frame([0] * 30 + [1] * 12 + [2] * 6 + [4] * 1, 5), 5, "cci", "test",
+                      EvalSettings(n_bootstrap=20, strata=[], min_positives=5), 1)["subsets"]["all"]
+    assert cci["status"] == "ok" and cci["auroc"] is not None
 
 
 def test_status_reaches_every_metrics_table(tmp_path):

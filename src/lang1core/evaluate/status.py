@@ -24,9 +24,11 @@ def auroc_status(class_counts: Sequence[int], min_positives: int = DEFAULT_MIN_P
     """Status of an AUROC over examples with these label counts (index = class).
 
     Binary: both the positives and the negatives must number at least `min_positives`
-    ("1 positive", "3 negatives" otherwise). Multi-class (one-vs-rest over the classes
-    present): each class is the positives of one AUROC, so the smallest present class must
-    ("2 positives": the rarest class has two examples).
+    ("1 positive", "3 negatives" otherwise). Multi-class (macro one-vs-rest over the classes
+    present): at least two classes must have `min_positives` examples, else the status names
+    the second-largest class's count ("2 positives"). A rare class (the study's CCI > 7 holds
+    0.2% of stays) stays in the average; its noise shows in the bootstrap interval rather than
+    making the whole task unreadable.
     """
     counts = [int(c) for c in class_counts]
     present = [c for c in counts if c > 0]
@@ -39,5 +41,5 @@ def auroc_status(class_counts: Sequence[int], min_positives: int = DEFAULT_MIN_P
             if n < min_positives:
                 return plural(n, noun)
         return OK
-    smallest = min(present)
-    return OK if smallest >= min_positives else plural(smallest, "positive")
+    second = sorted(present)[-2]
+    return OK if second >= min_positives else plural(second, "positive")

@@ -26,9 +26,8 @@ NEGATED_EVENT = ("No {x} during the admission.", "No episodes of {x}.", "{X} was
                  "Negative for {x}.")
 FOLLOWUP = ("PCP Dr. {n} in 1 week.", "Follow up with Dr. {n} on {date}.", "Clinic appointment with {n} within "
             "7 days.", "Appointment scheduled with Dr. {n}, {date}.", "See cardiology (Dr. {n}) in 2 weeks.")
-NO_FOLLOWUP = ("No follow-up appointment scheduled; patient declined.", "Unable to arrange follow-up: no working "
-               "phone.", "Follow-up not scheduled at time of discharge.", "Patient to call for appointment; none "
-               "booked.", "No PCP; follow-up not established.")
+NO_FOLLOWUP = ("{X}; patient declined.", "{X}: no working phone.", "{X} at time of discharge.",
+               "Patient to call for appointment; {x}.", "{X}.")
 
 
 def _course(v: Voice, s: Stay) -> str:
@@ -75,7 +74,8 @@ def _followup(v: Voice, s: Stay) -> str:
     if s.expired:
         return "n/a"
     if s.no_followup:
-        return v.pick(NO_FOLLOWUP)
+        x = v.form("finding:no_followup")
+        return v.pick(NO_FOLLOWUP).format(x=x, X=P.cap(x))
     return v.pick(FOLLOWUP).format(n=v.surname(), date=P.date(v, P.days_after(s.discharge, v.randint(5, 14))))
 
 
@@ -93,7 +93,7 @@ def render(v: Voice, s: Stay, presentation: str) -> str:
         "procedures": v.form("procedure:" + s.procedure) if s.procedure else "None",
         "dc_labs": _dc_labs(v, s, style.creat_umol),
         "dispo": v.pick(DISPOSITION_WORDS[s.disposition]),
-        "code": "DNR/DNI" if s.dnr else "Full code",
+        "code": P.cap(v.form("finding:dnr" if s.dnr else "finding:full_code")),
         "dmeds": S.medication_list(v, drugs) if not s.expired else "None",
         "planning": _planning(v, s),
         "followup": _followup(v, s),

@@ -35,24 +35,15 @@ DX_SYMPTOMS = {
     "I69.351": ("weakness",), "N18.6": ("dyspnea", "leg_swelling"), "E87.5": ("weakness",),
     "Z51.5": ("back_pain", "poor_intake"), "U07.1": ("fever", "cough", "dyspnea"),
 }
-NECESSITY_PHRASES = {
-    "iv_therapy": ("Requires IV antibiotics.", "Needs IV diuresis not achievable orally.", "Will need IV fluids and "
-                   "IV antiemetics.", "IV therapy required; unable to tolerate PO.", "Started on IV medications that "
-                   "cannot be given as an outpatient."),
-    "monitoring": ("Requires telemetry monitoring.", "Needs close hemodynamic monitoring.", "Frequent neuro checks "
-                   "required.", "Continuous pulse oximetry and cardiac monitoring indicated.", "At risk of "
-                   "deterioration; needs close nursing observation."),
-    "failed_outpatient": ("Failed outpatient management.", "Symptoms persisted despite oral therapy at home.",
-                          "Already failed a course of outpatient antibiotics.", "Not improving on outpatient regimen."),
-    "two_midnights": ("Expected hospital care spanning at least two midnights.", "Anticipate a stay of more than two "
-                      "midnights.", "Inpatient status: expected to require care over two midnights or more.",
-                      "Meets two-midnight expectation."),
-}
-NOT_NEEDED = {
-    "iv_therapy": ("Tolerating PO; no need for IV therapy at this time.", "Does not require IV antibiotics."),
-    "monitoring": ("No indication for telemetry.", "Telemetry not needed."),
-    "failed_outpatient": ("No prior outpatient treatment tried.",),
-    "two_midnights": ("",),
+# How the A/P documents each element of medical necessity (lexicon "finding:<element>"), and
+# how it says an element is not needed: the same concepts under negation.
+NECESSITY_FRAMES = ("Requires {x}.", "Needs {x}.", "{X} required.", "Admitted for {x}.", "Plan: {x}.",
+                    "Inpatient level of care for {x}.")
+NOT_NEEDED_FRAMES = {
+    "iv_therapy": ("No need for {x} at this time.", "Does not require {x}.", "{X} not indicated."),
+    "monitoring": ("No indication for {x}.", "{X} not indicated.", "Does not require {x}."),
+    "failed_outpatient": ("No history of {x}.", "Not a case of {x}; first presentation."),
+    "two_midnights": ("{X} not expected.", "Short stay likely; {x} not anticipated."),
 }
 PLANS = ("DVT prophylaxis with enoxaparin.", "DVT ppx: heparin SQ.", "Diet: regular as tolerated.", "NPO after midnight.",
          "PT/OT evaluation.", "Trend labs in AM.", "Strict I/Os, daily weights.", "Pain control as needed.",
@@ -128,10 +119,9 @@ def _assessment(v: Voice, s: Stay) -> str:
         plan.insert(0, v.pick(("Plan for ", "Scheduled for ", "Will proceed with ", "Consented for "))
                     + v.form("procedure:" + s.procedure) + ".")
     for e in ("iv_therapy", "monitoring", "failed_outpatient", "two_midnights"):
-        if e in s.need:
-            plan.append(v.pick(NECESSITY_PHRASES[e]))
-        elif v.chance(0.2):
-            plan.append(v.pick(NOT_NEEDED[e]))
+        if e in s.need or v.chance(0.2):
+            x = v.form("finding:" + e)
+            plan.append(v.pick(NECESSITY_FRAMES if e in s.need else NOT_NEEDED_FRAMES[e]).format(x=x, X=P.cap(x)))
     others = [d for d in _DEPT_DX.get(s.dept, ()) if d != s.dx]
     if others and v.chance(0.7):
         plan.insert(0, f"Differential includes {v.listing([v.form('diagnosis:' + d) for d in others[:2]], 'or')}"
@@ -213,12 +203,14 @@ _DISPO = ("pending clinical improvement", "home when stable", "anticipate home w
 
 def _code(v: Voice, s: Stay) -> str:
     if s.dnr:
-        return v.pick(("DNR/DNI", "DNR", "Do not resuscitate / do not intubate", "No code", "DNR - confirmed with "
-                       "patient", "DNR/DNI per MOLST"))
+        return P.cap(v.form("finding:dnr")) + v.pick(("", "", " - confirmed with patient", " per MOLST"))
+    full = P.cap(v.form("finding:full_code"))
     if s.dnr_discussed:
-        return v.pick(("Full code (DNR discussed; patient wishes to remain full code)", "Full code after goals of "
-                       "care discussion; declines DNR", "FULL - DNR/DNI discussed with family, remains full"))
-    return v.pick(("Full code", "FULL CODE", "Full", "Presumed full code", "Full resuscitation"))
+        dnr = v.form("finding:dnr")
+        return v.pick((f"{full} ({dnr} discussed; patient wishes to remain full code)",
+                       f"{full} after goals of care discussion; declines {dnr}",
+                       f"{full} - {dnr} discussed with family, not desired"))
+    return full
 
 
 def _payer(v: Voice, s: Stay) -> str:

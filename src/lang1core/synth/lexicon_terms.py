@@ -161,6 +161,31 @@ SYMPTOM_TERMS: dict[str, tuple[tuple, tuple[str, ...]]] = {
 }
 
 FINDING_TERMS: dict[str, tuple[tuple, tuple[str, ...]]] = {
+    # Status findings the outcomes read (code status, function, living situation, documented
+    # necessity, follow-up): clinical shorthand varies by site as much as diagnoses do.
+    "dnr": (("DNR/DNI", "DNR", "do not resuscitate", "no code", "DNR/DNI per MOLST", "do-not-resuscitate order",
+             "DNAR", "DNR/DNI, comfort-focused"), ()),
+    "full_code": (("full code", "FULL CODE", "full resuscitation", "presumed full code", "code status full"), ()),
+    "assisted_function": (("ambulates with a walker", "uses a cane", "walker at baseline", "needs assistance with ADLs",
+                           "ambulates with assistance", "rolling walker at baseline", "requires help with bathing"), ()),
+    "dependent_function": (("bedbound", "bed-bound", "nonambulatory", "wheelchair-bound", "total assist for ADLs",
+                            "dependent for all ADLs", "bedridden"), ()),
+    "homeless": (("homeless", "undomiciled", "unstably housed", "living in a shelter", "experiencing homelessness",
+                  "street homeless", "housing insecure"), ()),
+    "lives_alone": (("lives alone", "lives by self", "lives alone in an apartment", "no one at home",
+                     "widowed and lives alone"), ()),
+    "substance_use": (("daily alcohol use", "heavy EtOH use", "active cocaine use", "IVDU", "heroin use",
+                       "polysubstance use", "alcohol use disorder", "opioid use disorder", "crack cocaine use"), ()),
+    "iv_therapy": (("IV antibiotics", "IV diuresis", "IV therapy", "IV fluids and antiemetics", "intravenous medications",
+                    "IV medications", "parenteral therapy"), ()),
+    "monitoring": (("telemetry monitoring", "close hemodynamic monitoring", "frequent neuro checks",
+                    "continuous cardiac monitoring", "close nursing observation", "q1h vitals"), ()),
+    "failed_outpatient": (("failed outpatient management", "failed outpatient therapy", "failed oral antibiotics",
+                           "no improvement on outpatient regimen", "refractory to home treatment"), ()),
+    "two_midnights": (("two-midnight expectation", "a stay spanning two midnights", "care over two midnights",
+                       "2-midnight benchmark", "an expected stay past two midnights"), ()),
+    "no_followup": (("no follow-up scheduled", "follow-up not arranged", "no PCP", "no appointment booked",
+                     "unable to schedule follow-up"), ()),
     "crackles": (("crackles", "rales", "bibasilar crackles", "inspiratory crackles", "bibasilar rales", "coarse crackles"),
                  ()),
     "wheezes": (("wheezes", "expiratory wheezes", "diffuse wheezes", "scattered wheezes", "end-expiratory wheeze"), ()),

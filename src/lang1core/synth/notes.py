@@ -17,7 +17,7 @@ import polars as pl
 from lang1core.synth import corpus_notes as C
 from lang1core.synth import discharge, hp
 from lang1core.synth.hospital import Chunk
-from lang1core.synth.phrasing import Voice
+from lang1core.synth.phrasing import Voice, with_typos
 from lang1core.synth.stay import Stay, stays
 
 SEC = np.timedelta64(1, "s")
@@ -46,10 +46,10 @@ def _stay_notes(rnd: random.Random, s: Stay, out: _Notes, corpus: bool) -> None:
     task = Voice(rnd, s.site, s.year)
     hp_time = min(s.admit + int(1800 + rnd.random() * 3 * 3600) * SEC, s.discharge)
     text, hpi = hp.render(task, s)
-    out.add(s.row, "history_and_physical", hp_time, text)
+    out.add(s.row, "history_and_physical", hp_time, with_typos(task, text))
     # Written in the last two hours of the stay, never before the H&P (short stays).
     ds_time = max(s.discharge - int(rnd.random() * 2 * 3600) * SEC, hp_time)
-    out.add(s.row, "discharge_summary", ds_time, discharge.render(task, s, hpi))
+    out.add(s.row, "discharge_summary", ds_time, with_typos(task, discharge.render(task, s, hpi)))
     if not corpus:
         return
     v = Voice(rnd, s.site, s.year, corpus=True)

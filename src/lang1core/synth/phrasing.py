@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from bisect import bisect
 from dataclasses import dataclass
 from functools import cache
@@ -71,6 +72,30 @@ class Voice:
 
     def surname(self) -> str:
         return self.pick(_names()["last"])
+
+
+# --- typing errors ---------------------------------------------------------------------------------
+TYPO_RATE = 0.002  # per word of six letters or more: real notes carry a long tail of misspellings
+_LONG_WORD = re.compile(r"\b[a-z]{6,}\b")
+
+
+def with_typos(v: Voice, text: str) -> str:
+    """The note as typed: now and then a long lower-case word loses, doubles or swaps a letter."""
+    rnd = v.rnd
+
+    def typo(m: re.Match) -> str:
+        w = m.group(0)
+        if rnd.random() >= TYPO_RATE:
+            return w
+        i = 1 + int(rnd.random() * (len(w) - 2))
+        kind = rnd.random()
+        if kind < 0.4:
+            return w[:i] + w[i + 1:]
+        if kind < 0.7:
+            return w[:i] + w[i] + w[i:]
+        return w[:i - 1] + w[i] + w[i - 1] + w[i + 1:]
+
+    return _LONG_WORD.sub(typo, text)
 
 
 # --- context cues (what a mention asserts) ------------------------------------------------------

@@ -120,22 +120,19 @@ def allergies(v: Voice) -> str:
 
 
 # --- social --------------------------------------------------------------------------------------
-FUNCTION = (("independent in ADLs", "ambulates independently", "fully independent at baseline",
-             "walks without assistance", "independent with ambulation and ADLs"),
-            ("ambulates with a walker", "uses a cane", "needs some help with ADLs", "walker at baseline",
-             "requires assistance with bathing and dressing"),
-            ("bedbound", "wheelchair-bound and dependent for ADLs", "requires total assistance with ADLs",
-             "nonambulatory", "bed-bound at baseline"))
-HOMELESS = ("Currently homeless, staying in a shelter.", "Undomiciled.", "Experiencing homelessness.",
-            "Unstably housed, sleeping in car.", "Lives in a shelter.")
-ALONE = ("Lives alone.", "Lives by self in an apartment.", "Widowed, lives alone.", "Lives alone, daughter nearby.")
+INDEPENDENT = ("independent in ADLs", "ambulates independently", "fully independent at baseline",
+               "walks without assistance", "independent with ambulation and ADLs")
+FUNCTION_KEYS = (None, "finding:assisted_function", "finding:dependent_function")
+
+
+def function(v: Voice, level: int) -> str:
+    return v.pick(INDEPENDENT) if level == 0 else v.form(FUNCTION_KEYS[level])
 WITH_FAMILY = ("Lives with family.", "Lives with spouse.", "Lives with wife.", "Lives with husband.",
                "Lives with daughter and son-in-law.", "Lives with partner.", "Lives with parents.")
-SUBSTANCE = ("Reports daily alcohol use, 6-8 beers a day.", "Active cocaine use.", "History of IV drug use, last use "
-             "last week.", "Drinks a pint of vodka daily.", "Uses heroin intermittently.", "Heavy EtOH use.",
-             "Daily alcohol and occasional crack cocaine use.")
+SUBSTANCE_FRAMES = ("Reports {x}.", "{X}, ongoing.", "Active {x}.", "{X}; last use this week.", "Endorses {x}.")
 NO_SUBSTANCE = ("Denies illicit drug use; drinks socially.", "No drug use.", "Rare EtOH, no drugs.",
-                "Denies alcohol or drug use.", "Social drinker, no illicit substances.", "No EtOH or drugs.")
+                "Social drinker, no illicit substances.", "No EtOH or drugs.")
+HOUSING_FRAMES = ("Currently {x}.", "{X}.", "Patient is {x}.", "{X}, per SW.")
 TOBACCO = (("Never smoker.", "No tobacco.", "Denies tobacco."),
            ("Former smoker, quit years ago.", "Ex-smoker.", "Quit smoking, remote history."),
            ("Current smoker, 1 ppd.", "Smokes half a pack a day.", "Active tobacco use."))
@@ -145,13 +142,21 @@ def social(v: Voice, s: Stay) -> str:
     if s.child:
         return v.pick(("Lives with parents. Attends school.", "Lives with mother and siblings.",
                        "Lives with parents; no smoke exposure at home.", "Daycare; lives with both parents."))
-    home = v.pick(HOMELESS) if s.housing else v.pick(ALONE) if s.lives_alone else v.pick(WITH_FAMILY)
-    sub = v.pick(SUBSTANCE) if s.substance else v.pick(NO_SUBSTANCE)
+    if s.housing or s.lives_alone:
+        x = v.form("finding:homeless" if s.housing else "finding:lives_alone")
+        home = v.pick(HOUSING_FRAMES).format(x=x, X=P.cap(x))
+    else:
+        home = v.pick(WITH_FAMILY)
+    if s.substance:
+        x = v.form("finding:substance_use")
+        sub = v.pick(SUBSTANCE_FRAMES).format(x=x, X=P.cap(x))
+    else:  # often a pertinent negative of the same concept
+        sub = v.pick(NO_SUBSTANCE) if v.chance(0.6) else f"Denies {v.form('finding:substance_use')}."
     parts = [home, v.pick(TOBACCO[s.smoker]), sub]
     if v.chance(0.7):
         parts.insert(1, v.pick(_OCCUPATION))
     if s.inpatient:
-        parts.append("Baseline: " + v.pick(FUNCTION[s.function]) + ".")
+        parts.append("Baseline: " + function(v, s.function) + ".")
         parts.append(v.pick(_VACCINES) + (v.pick(_COVID_VACCINE) if s.year >= 2021 else ""))
     return " ".join(parts)
 
