@@ -154,3 +154,30 @@ def test_lang1_synth_command(tmp_path):
     notes = pl.read_csv(tmp_path / "export" / "notes.csv", infer_schema=False)
     assert set(notes["note_type"].unique()) == {"history_and_physical", "discharge_summary"}
     assert (tmp_path / "oracle" / "oracle.parquet").exists()
+
+
+def test_parallel_chunks_come_in_order_and_a_dead_worker_fails_the_run():
+    """Workers may finish out of order; chunks are written in order. A worker killed (for
+    memory, on a cluster) raises instead of leaving the run waiting forever."""
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from lang1core.synth.writer import in_order
+
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as pool:
+        assert list(in_order(pool, abs, range(-7, 0), 2)) == [7, 6, 5, 4, 3, 2, 1]
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as pool:
+        with pytest.raises(BrokenProcessPool):
+            list(in_order(pool, os._exit, [3, 3, 3], 2))
+
+
+def test_workers_do_not_change_the_output(tmp_path):
+    cfg = SynthConfig(n_patients=300, seed=11, chunk_size=100)
+    generate(cfg, tmp_path / "a" / "export", progress=False, workers=1)
+    generate(cfg, tmp_path / "b" / "export", progress=False, workers=2)
+    for name in ("notes.csv", "encounters.csv", "diagnoses.csv"):
+        assert (tmp_path / "a" / "export" / name).read_bytes() == (tmp_path / "b" / "export" / name).read_bytes()
+    assert (tmp_path / "a" / "oracle" / "oracle.parquet").read_bytes() == \
+        (tmp_path / "b" / "oracle" / "oracle.parquet").read_bytes()

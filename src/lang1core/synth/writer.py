@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -68,14 +71,27 @@ def _chunk_job(args) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
 @contextmanager
 def _chunks(cfg: SynthConfig, n_chunks: int, workers: int):
     """Chunks in order, rendered by `workers` processes (each chunk is seeded on its own, so
-    the output does not depend on how many). Spawned, not forked: polars' thread pool does
-    not survive a fork."""
+    the output does not depend on how many). At most 2 x workers chunks are in flight, so
+    memory stays bounded; a worker that dies (killed for memory, say) fails the run instead
+    of hanging it. Spawned, not forked: polars' thread pool does not survive a fork. As with
+    any spawned pool, the calling script's top level must be guarded by
+    `if __name__ == "__main__":`."""
     jobs = ((cfg, c) for c in range(n_chunks))
     if workers <= 1 or n_chunks <= 1:
         yield map(_chunk_job, jobs)
         return
-    with mp.get_context("spawn").Pool(min(workers, n_chunks)) as pool:
-        yield pool.imap(_chunk_job, jobs)
+    with ProcessPoolExecutor(min(workers, n_chunks), mp_context=mp.get_context("spawn")) as pool:
+        yield in_order(pool, _chunk_job, jobs, 2 * workers)
+
+
+def in_order(pool: ProcessPoolExecutor, fn, jobs, window: int):
+    """fn(job) for each job, in order, with at most `window` jobs submitted ahead."""
+    jobs = iter(jobs)
+    pending = deque(pool.submit(fn, j) for j in islice(jobs, window))
+    while pending:
+        result = pending.popleft().result()  # raises BrokenProcessPool if a worker died
+        pending.extend(pool.submit(fn, j) for j in islice(jobs, 1))
+        yield result
 
 
 def generate(cfg: SynthConfig, out_dir: str | Path, oracle_path: str | Path | None = None,
