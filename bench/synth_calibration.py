@@ -1,4 +1,4 @@
-"""The synthetic hospital against the study's class ratios (DESIGN §4), and its oracle's AUROC.
+"""The synthetic hospital against the study's class ratios, and its oracle's AUROC.
 
 Generates n patients (tables without note text: the outcomes and codes are the same with or
 without notes), then prints, for the task window 2013-2024, for 2013-2023 and for 2024:

@@ -2,7 +2,7 @@
 ratios and Charlson mix, the oracle, label leakage and drift.
 
 One health system is generated per module (about 10-20 s on 2 cores) and every test reads its
-CSVs the way a downstream stage would. The study's targets (DESIGN §4, issue 2) and the
+CSVs the way a downstream stage would. The study's targets and the
 tolerances are stated beside each test; the task window is 2013-2024 as in the study.
 """
 

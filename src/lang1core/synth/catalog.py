@@ -219,7 +219,7 @@ DEPARTMENTS: tuple[Department, ...] = (
 
 DEPT_KEYS = tuple(d.key for d in DEPARTMENTS)
 DEPT_INDEX = {k: i for i, k in enumerate(DEPT_KEYS)}
-# Departments whose stays are not index stays of the readmission task (DESIGN §4).
+# Departments whose stays are not index stays of the readmission task (src/lang1core/remede/tasks.py).
 READMISSION_EXCLUDED = ("rehabilitation", "dialysis", "palliative_care")
 INPATIENT_DEPTS = tuple(k for k in DEPT_KEYS if k not in ("emergency", "primary_care"))
 

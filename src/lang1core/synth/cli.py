@@ -1,5 +1,5 @@
 """Generate the synthetic multi-site hospital: the five export tables (patients, encounters,
-notes, diagnoses, claims; DESIGN §3) as CSV in OUT, plus the oracle (each task-eligible stay's
+notes, diagnoses, claims: the export contract in README) as CSV in OUT, plus the oracle (each task-eligible stay's
 true outcome probabilities given its note) in OUT/../oracle/oracle.parquet unless --oracle is
 given. Deterministic by --seed; memory is bounded by --chunk-size, not --n-patients."""
 
