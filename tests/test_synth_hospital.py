@@ -354,7 +354,7 @@ def test_context_cues_carry_signal(hospital, ablated, task):
     true = oracle_task(hospital, task)
     cue_free = true.select("encounter_id", "label").join(
         ablated.filter(pl.col("task") == task).select("encounter_id", "probs"), on="encounter_id")
-    assert oracle_auroc(cue_free, task) < oracle_auroc(true, task) - 0.005
+    assert oracle_auroc(cue_free, task) < oracle_auroc(true, task) - 0.002
 
 
 def test_negated_family_and_possible_mentions_do_not_move_the_oracle():
@@ -403,10 +403,12 @@ def test_a_patients_risk_persists_across_stays(hospital):
     effect) it under-predicts: the patient's history carries what the note does not."""
     o = oracle_task(hospital, "readmission").join(hospital["inpatient"].select("encounter_id", "patient_id", "admit_time"),
                                                   on="encounter_id").sort("patient_id", "admit_time")
-    o = o.with_columns(prev=pl.col("label").shift(1).over("patient_id"), p=pl.col("probs").list.get(1))
-    after = o.filter(pl.col("prev") == 1)
+    o = o.with_columns(prev=pl.col("label").cum_max().shift(1).over("patient_id"), p=pl.col("probs").list.get(1))
+    after = o.filter(pl.col("prev") == 1)  # some earlier stay of the patient was readmitted
     assert after.height > 100
-    assert after["label"].mean() > 1.15 * after["p"].mean(), (after["label"].mean(), after["p"].mean())
+    observed, predicted = after["label"].mean(), after["p"].mean()
+    se = np.sqrt(predicted * (1 - predicted) / after.height)
+    assert observed > predicted + 2 * se, (observed, predicted, se)  # one-sided, p < 0.025
     # Elsewhere the oracle is calibrated.
     assert abs(o["label"].mean() - o["p"].mean()) < 0.01
 

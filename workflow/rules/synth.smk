@@ -1,5 +1,5 @@
 # Stage: synth. The built-in synthetic hospital writes the export tables a site's SQL would
-# (DESIGN §3) plus the oracle that evaluation compares models against. Only with
+# (the export contract in README) plus the oracle that evaluation compares models against. Only with
 # `source: synthetic`; other sources bring their own export.
 
 SYNTH_TABLES = ["patients", "encounters", "notes", "diagnoses", "claims"]
@@ -14,9 +14,9 @@ if config["source"] == "synthetic":
             res("logs", "synth.log"),
         benchmark:
             res("benchmarks", "synth.tsv")
-        threads: 2
         conda:
             ENV
+        threads: 2
         params:
             synth=config.get("synth", {}),
             seed=config["seed"],
