@@ -124,13 +124,23 @@ PATH_DX = ("acute suppurative appendicitis", "chronic cholecystitis with choleli
            "acute inflammation")
 
 
+MICROSCOPIC = ("Sections show mucosa with preserved architecture.", "There is a dense neutrophilic infiltrate.",
+               "No dysplasia or malignancy identified.", "Margins are free of tumor.", "Focal ulceration is present.",
+               "Lymphovascular invasion is not identified.", "Fibrosis and chronic inflammation are seen.",
+               "Special stains are negative for organisms.", "Immunostains support the diagnosis.",
+               "Serosal surface shows fibrinous exudate.")
+
+
 def pathology(v: Voice, s: Stay) -> str:
     spec = SPECIMENS.get(s.procedure, SPECIMENS[None])
     size = f"{v.rnd.uniform(0.4, 12):.1f} x {v.rnd.uniform(0.3, 6):.1f} x {v.rnd.uniform(0.2, 4):.1f} cm"
-    return (f"SURGICAL PATHOLOGY REPORT\nSPECIMEN: {spec}\nGROSS: Received in formalin labeled with the patient's "
+    history = f"{P.age_phrase(v, s.age, s.female)} with {v.form('diagnosis:' + s.dx)}"
+    micro = " ".join(v.rnd.sample(MICROSCOPIC, 2))
+    return (f"SURGICAL PATHOLOGY REPORT\nCLINICAL HISTORY: {history}\nSPECIMEN: {spec}\n"
+            f"GROSS: Received in formalin labeled with the patient's "
             f"name, a {v.pick(('tan-pink', 'tan-brown', 'red-brown', 'gray-white'))} {v.pick(('segment', 'fragment', 'portion', 'aggregate'))} "
             f"measuring {size}. {v.pick(('Entirely submitted.', 'Representative sections submitted.', 'Submitted in 2 cassettes.'))}\n"
-            f"DIAGNOSIS: {v.pick(PATH_DX)}.\nPathologist: {v.surname()}, MD")
+            f"MICROSCOPIC: {micro}\nDIAGNOSIS: {v.pick(PATH_DX)}.\nPathologist: {v.surname()}, MD")
 
 
 def visit(v: Voice, s: Stay, emergency: bool) -> str:
