@@ -91,7 +91,7 @@ CONDITIONS: tuple[Condition, ...] = (
                             ("rifaximin 550 mg BID", 2010, 2100)), parent="liver_mild"),
     Condition("mets", "Metastatic solid tumor", 6, ("C78.7", "C79.51", "C78.00"),
               ("mets", "metastatic disease", "liver metastases", "bone metastases", "stage IV disease"),
-              0.045, 74, 8, (("oxycodone 5 mg q4h PRN", 2000, 2100), ("dexamethasone 4 mg daily", 2000, 2100)),
+              0.042, 74, 8, (("oxycodone 5 mg q4h PRN", 2000, 2100), ("dexamethasone 4 mg daily", 2000, 2100)),
               parent="cancer"),
     Condition("hiv", "AIDS/HIV", 6, ("B20",),
               ("HIV", "HIV/AIDS", "HIV disease", "human immunodeficiency virus infection"),

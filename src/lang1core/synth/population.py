@@ -15,7 +15,7 @@ from lang1core.synth.catalog import CONDITIONS, COND_INDEX, ETHNICITIES, RACES, 
 
 DAY = np.timedelta64(1, "D")
 # Global scale of the catalogue's lifetime prevalences (calibrates the inpatient CCI mix).
-PREVALENCE_SCALE = 0.17
+PREVALENCE_SCALE = 0.165
 # How strongly latent frailty raises every condition's ceiling (clusters multimorbidity).
 FRAILTY_EXPONENT = 1.1
 # Ceiling of any one condition's lifetime probability, however frail the patient.
