@@ -279,13 +279,8 @@ def headroom(rep: Report, tasks: Tasks, oracle_auc: dict, seed: int, max_train: 
 
 def lexicon_ablation(rep: Report, tasks: Tasks, raw_1000: dict, seed: int) -> None:
     name = "4a. Surface forms: TF-IDF (1,000) on concept-normalised text vs raw"
-    try:
-        from lang1core.synth.lexicon import lexicon
-    except ModuleNotFoundError as e:
-        if e.name != "lang1core.synth.lexicon":
-            raise  # the lexicon exists but cannot be imported: say so, do not skip
-        rep.section(name, ["result"], [["skipped: no lexicon"]])
-        return
+    from lang1core.synth.lexicon import lexicon
+
     lex = lexicon()
     rows, gains = [], []
     for task in tqdm(TASK_ORDER, desc="TF-IDF on normalised text", file=sys.stderr):
@@ -301,15 +296,11 @@ def lexicon_ablation(rep: Report, tasks: Tasks, raw_1000: dict, seed: int) -> No
     rep.section(name, ["task", "raw AUROC", "normalised AUROC", "gain", "target", "result"], rows)
 
 
-def cue_ablation(rep: Report, tasks: Tasks, oracle: pl.DataFrame, oracle_auc: dict, cfg, export: Path) -> None:
+def cue_ablation(rep: Report, tasks: Tasks, oracle: pl.DataFrame, oracle_auc: dict, cfg) -> None:
     name = f"4b. Context cues: oracle without negation/experiencer cues on {EVAL_SPLIT}"
-    from lang1core.synth import oracle as oracle_module
+    from lang1core.synth.oracle import ablated_oracle
 
-    ablated_oracle = getattr(oracle_module, "ablated_oracle", None)
-    if ablated_oracle is None:
-        rep.section(name, ["result"], [["skipped"]])
-        return
-    ablated = ablated_oracle(cfg, export)
+    ablated = ablated_oracle(cfg)
     rows, differing, lower = [], 0, 0
     for task in TASK_ORDER:
         data = tasks(task, EVAL_SPLIT)
@@ -485,7 +476,7 @@ def main() -> None:
     lexicon_ablation(rep, tasks, fitted["aurocs"]["1000"], args.seed)
     tasks.forget("train", "val")
     lap("lexicon ablation")
-    cue_ablation(rep, tasks, oracle, oracle_auc, cfg, out / "export")
+    cue_ablation(rep, tasks, oracle, oracle_auc, cfg)
     lap("cue ablation")
     site_ablation(rep, tasks, fitted["models"])
     lap("site ablation")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lang1core.synth.latent import site_shift
+
 # Hospital-course events (lexicon keys "event:<id>") with their base probability for a
 # three-day stay of moderate severity.
 EVENTS = (
@@ -37,6 +39,8 @@ NECESSITY = ("iv_therapy", "monitoring", "failed_outpatient", "two_midnights")
 # and how thoroughly each site documents necessity (scales the per-element probability).
 SITE_AUTH = np.array([0.9, 0.8, 0.6, 0.85])
 SITE_NECESSITY = np.array([1.0, 0.9, 0.6, 0.85])
+# Per-site shift of the log-odds that discharge comes without a follow-up appointment.
+SITE_NO_FOLLOWUP = np.array([0.0, 0.2, 0.5, 0.1])
 
 
 def events(rng: np.random.Generator, los_days, points, age) -> np.ndarray:
@@ -50,12 +54,12 @@ def necessity(rng: np.random.Generator, points, elective, site) -> np.ndarray:
     """(n, len(NECESSITY)) bool: elements the H&P documents. Sicker patients' notes document
     more; sites differ in how thoroughly they document at all."""
     base = np.array([0.45, 0.35, 0.25, 0.3])
-    p = base[None, :] * np.exp(0.12 * np.minimum(points, 8))[:, None] * SITE_NECESSITY[site % 4][:, None]
+    p = base[None, :] * np.exp(0.12 * np.minimum(points, 8))[:, None] * site_shift(SITE_NECESSITY, site)[:, None]
     p = np.where(elective[:, None], p * 0.6, p)
     return rng.random(p.shape) < np.clip(p, 0, 0.95)
 
 
 def no_followup(rng: np.random.Generator, housing, substance, disposition_home, site) -> np.ndarray:
     """No follow-up appointment arranged at discharge (the note says so)."""
-    logit = -2.4 + 0.9 * housing + 0.6 * substance + 0.4 * disposition_home + np.array([0.0, 0.2, 0.5, 0.1])[site % 4]
+    logit = -2.4 + 0.9 * housing + 0.6 * substance + 0.4 * disposition_home + site_shift(SITE_NO_FOLLOWUP, site)
     return rng.random(len(housing)) < 1 / (1 + np.exp(-logit))

@@ -225,7 +225,7 @@ def simulate_stays(rng: np.random.Generator, pop: Population, pat, admit_day, ag
     los_days = np.floor(np.exp(log_los)).astype(np.int64).clip(0, 120)
     # Denial: documentation of necessity and prior authorisation, payer and stability.
     need = course.necessity(rng, points, elective, site)
-    no_auth = elective & (rng.random(n) > course.SITE_AUTH[site % 4])
+    no_auth = elective & (rng.random(n) > latent.site_shift(course.SITE_AUTH, site))
     obs_dx = np.isin(DX_CODE[dx], course.OBSERVATION_DX)
     denied = rng.random(n) < latent.expit(
         latent.denial_visible(need.sum(1), payer, elective, no_auth, obs_dx, points, year, site)
@@ -248,7 +248,7 @@ def simulate_stays(rng: np.random.Generator, pop: Population, pat, admit_day, ag
     family = rng.random(present.shape) < FAMILY_RATE[None, :]
     negated = ~present & ~possible & (rng.random(present.shape) < 0.03)
     negated_events = ~ev & (rng.random(ev.shape) < 0.08)
-    return dict(dx=dx, covid=covid, burden=b, acuity=acuity, phys=np.stack([phys[k] for k in physiology.NAMES], 1),
+    return dict(dx=dx, covid=covid, burden=b, phys=np.stack([phys[k] for k in physiology.NAMES], 1),
                 ams=ams, points=points, dnr=dnr, dnr_discussed=~dnr & (rng.random(n) < 0.08 + 0.1 * (age > 75)),
                 function=function, procedure=procedure, need=need, no_auth=no_auth, obs_dx=obs_dx,
                 expired=expired, los_days=los_days, disposition=disp, readmit=readmit, denied=denied,

@@ -213,7 +213,7 @@ def _assemble(cfg: SynthConfig, pop: Population, rows: dict[str, np.ndarray]) ->
 
 
 # Per-stay facts kept as encounter columns (see encounters.simulate_stays).
-_FACT_COLUMNS = ("dx", "covid", "burden", "acuity", "ams", "points", "dnr", "dnr_discussed", "function", "procedure",
+_FACT_COLUMNS = ("dx", "covid", "burden", "ams", "points", "dnr", "dnr_discussed", "function", "procedure",
                  "no_auth", "obs_dx", "expired", "los_days", "readmit", "denied", "lives_alone", "substance",
                  "abnormal", "high_risk", "no_followup")
 

@@ -118,10 +118,9 @@ def chunk_oracle(chunk: Chunk, claims: pl.DataFrame, cci: pl.DataFrame, ablate: 
     return pl.concat(out)
 
 
-def ablated_oracle(cfg, out_dir=None) -> pl.DataFrame:
+def ablated_oracle(cfg) -> pl.DataFrame:
     """The oracle of `cfg`'s hospital read without negation, uncertainty and experiencer cues
-    (same schema as the oracle parquet). Regenerates the chunks in memory (no notes);
-    `out_dir` is accepted for symmetry with the generator and unused."""
+    (same schema as the oracle parquet). Regenerates the chunks in memory (no notes)."""
     from dataclasses import replace
 
     from lang1core.synth.writer import chunk_tables

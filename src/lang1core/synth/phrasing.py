@@ -18,7 +18,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from lang1core.synth.lexicon import lexicon, person_names
+from lang1core.synth.lexicon import N_SITE_STYLES, lexicon, person_names
 
 
 @cache
@@ -45,7 +45,7 @@ class Voice:
 
     def form(self, key: str) -> str:
         """One surface form of a lexicon concept, as this site writes it in this year."""
-        forms, cum = _table(key, self.corpus, self.site % 4, self.year)
+        forms, cum = _table(key, self.corpus, self.site % N_SITE_STYLES, self.year)
         return forms[min(bisect(cum, self.rnd.random() * cum[-1]), len(forms) - 1)]
 
     def pool_form(self, key: str, rnd: random.Random) -> str:

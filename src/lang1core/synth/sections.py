@@ -16,17 +16,18 @@ from lang1core.synth.phrasing import HISTORY_NEG, Voice, family, negated_list
 from lang1core.synth.stay import Stay
 
 # --- problems ------------------------------------------------------------------------------------
-_INCIDENTAL: list[str] = []
+@cache
+def _incidental_keys() -> list[str]:
+    return lexicon().keys("incidental")
 
 
 def incidental(v: Voice, s: Stay, most: int) -> list[str]:
     """Up to `most` of the patient's own incidental (non-Charlson) problems: the same ones in
     every note about the patient, more of them with age; common problems more often."""
-    if not _INCIDENTAL:
-        _INCIDENTAL.extend(lexicon().keys("incidental"))
-    n = len(_INCIDENTAL)
+    pool = _incidental_keys()
+    n = len(pool)
     r = P.patient_random(s.name_u, 1)
-    keys = [_INCIDENTAL[int(n * r.random() ** 2)] for _ in range(int(r.random() * (1 + min(s.age, 80) / 9)))]
+    keys = [pool[int(n * r.random() ** 2)] for _ in range(int(r.random() * (1 + min(s.age, 80) / 9)))]
     return [v.pool_form(k, v.rnd) for k in keys[:most]]
 
 
