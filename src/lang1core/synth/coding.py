@@ -1,7 +1,7 @@
 """Diagnosis codes of each encounter, and the CCI distribution an H&P implies.
 
 Position 1 is the principal diagnosis (always coded). Each chronic condition the patient has
-is coded with probability `coding_rate` (coders miss some; in 2024 coding is more complete,
+is coded with probability `coding_rate` (coders miss some, more at some sites; in 2024 coding is more complete,
 one of the shifts the study reports). Coders also read the rest of the chart (outside
 records, earlier problem lists), so an inpatient stay now and then carries a Charlson code
 for a condition its H&P does not list (`CHART_ONLY_RATE`, drawn independently of everything
@@ -17,6 +17,7 @@ import polars as pl
 
 from lang1core.synth.catalog import CONDITIONS, N_COND
 from lang1core.synth.encounters import CHARLSON_W, DX_CAT, DX_CODE, HIERARCHY
+from lang1core.synth.latent import site_shift
 
 CODE_COUNTS = np.array([len(c.codes) for c in CONDITIONS])
 CODE_TABLE = np.array([code for c in CONDITIONS for code in c.codes])
@@ -30,20 +31,24 @@ CHART_ONLY_BY_WEIGHT = {1: 0.006, 2: 0.0025, 3: 0.0006, 6: 0.0}
 # From 2024 coders also see outside records through health-information exchange.
 CHART_ONLY_2024 = 2.0
 CHART_ONLY_RATE = np.array([CHART_ONLY_BY_WEIGHT.get(c.weight, 0.0) for c in CONDITIONS])
+# Coding completeness is a hospital's practice (coder staffing, query programmes): per-site
+# shifts of the inpatient rate, so a model trained elsewhere meets labels that follow the note
+# less closely.
+SITE_CODING = np.array([0.0, 0.04, -0.03, -0.1])
 
 
-def coding_rate(year: np.ndarray, cls: np.ndarray) -> np.ndarray:
+def coding_rate(year: np.ndarray, cls: np.ndarray, site: np.ndarray) -> np.ndarray:
     """P(a present chronic condition is coded) per encounter."""
-    inpatient = np.where(year >= 2024, 0.8, 0.72)
+    inpatient = np.where(year >= 2024, 0.8, 0.72) + site_shift(SITE_CODING, site)
     return np.where(cls == 0, inpatient, 0.35)
 
 
 def condition_code_probs(present: np.ndarray, possible: np.ndarray, dx: np.ndarray, year: np.ndarray,
-                         cls: np.ndarray) -> np.ndarray:
+                         cls: np.ndarray, site: np.ndarray) -> np.ndarray:
     """(n, N_COND) P(category k is coded): 1 for the principal's category, else rate * present,
     POSSIBLE_CODED where the note raises it as possible, and the chart-only rate elsewhere
     (inpatient stays)."""
-    p = np.where(present, coding_rate(year, cls)[:, None],
+    p = np.where(present, coding_rate(year, cls, site)[:, None],
                  np.where(possible, POSSIBLE_CODED * (cls == 0)[:, None], _chart_only(cls, year)))
     cat = DX_CAT[dx]
     rows = np.nonzero(cat >= 0)[0]
@@ -59,7 +64,8 @@ def diagnoses_frame(rng: np.random.Generator, enc: pl.DataFrame, present: np.nda
     year = enc["year"].to_numpy()
     cls = enc["cls_i"].to_numpy()
     pat = enc["pat"].to_numpy()
-    coded = rng.random(present.shape) < condition_code_probs(present, possible, dx, year, cls)
+    site = enc["site_i"].to_numpy()
+    coded = rng.random(present.shape) < condition_code_probs(present, possible, dx, year, cls, site)
     # Don't repeat the principal's category as a secondary code.
     cat = DX_CAT[dx]
     rows = np.nonzero(cat >= 0)[0]

@@ -56,7 +56,7 @@ def dnr_logit(age, burden, palliative, mets):
 MORT_DEPT = dept_vector({"palliative_care": 2.2, "oncology": 0.5, "obstetrics": -2.5, "pediatrics": -1.5,
                          "psychiatry": -2.5, "rehabilitation": -1.2, "surgery": -0.4, "orthopedics": -0.6,
                          "dialysis": -0.2})
-MORT_C, MORT_PATIENT, MORT_SIGMA = -8.71, 0.3, 0.45
+MORT_C, MORT_PATIENT, MORT_SIGMA = -8.66, 0.3, 0.45
 
 
 def mortality_visible(age, burden, dnr, dept, covid, points, site, y2024):
@@ -124,7 +124,7 @@ READMIT_DEPT = dept_vector({"obstetrics": -1.8, "surgery": -0.3, "orthopedics": 
                             "oncology": 0.4, "psychiatry": 0.1})
 READMIT_DISP = np.array([{"home": 0.0, "home_health": 0.2, "snf": 0.35, "rehab": 0.1, "hospice": -1.8,
                           "ama": 1.1, "expired": 0.0}[d] for d in DISPOSITIONS])
-READMIT_C, READMIT_PATIENT, READMIT_SIGMA = -3.97, 0.6, 0.25
+READMIT_C, READMIT_PATIENT, READMIT_SIGMA = -3.95, 0.6, 0.25
 
 
 def readmission_visible(age, burden, housing, substance, lives_alone, los_days, disposition, dept, events,

@@ -99,7 +99,7 @@ def chunk_oracle(chunk: Chunk, claims: pl.DataFrame, cci: pl.DataFrame, ablate: 
     out.append(_frame("denial", eid[has], _binary(p[has]), lab))
     # cci: distribution of the coded index given the H&P's problem list
     dist = cci_distribution(condition_code_probs(present, possible, g["dx"], g["year"],
-                                                 np.zeros(len(rows), np.int64)))
+                                                 np.zeros(len(rows), np.int64), g["site_i"]))
     lab = pl.DataFrame({"encounter_id": eid}).join(
         cci.select("encounter_id", cci_bin(pl.col("cci")).alias("b")), on="encounter_id", how="left",
         maintain_order="left")["b"]

@@ -15,9 +15,9 @@ from lang1core.synth.catalog import CONDITIONS, COND_INDEX, ETHNICITIES, RACES, 
 
 DAY = np.timedelta64(1, "D")
 # Global scale of the catalogue's lifetime prevalences (calibrates the inpatient CCI mix).
-PREVALENCE_SCALE = 0.165
+PREVALENCE_SCALE = 0.16
 # How strongly latent frailty raises every condition's ceiling (clusters multimorbidity).
-FRAILTY_EXPONENT = 1.1
+FRAILTY_EXPONENT = 1.0
 # Ceiling of any one condition's lifetime probability, however frail the patient.
 PMAX_CAP = 0.5
 YEAR_DAYS = 365.25
