@@ -56,7 +56,7 @@ def dnr_logit(age, burden, palliative, mets):
 MORT_DEPT = dept_vector({"palliative_care": 2.2, "oncology": 0.5, "obstetrics": -2.5, "pediatrics": -1.5,
                          "psychiatry": -2.5, "rehabilitation": -1.2, "surgery": -0.4, "orthopedics": -0.6,
                          "dialysis": -0.2})
-MORT_C, MORT_PATIENT, MORT_SIGMA = -8.66, 0.3, 0.45
+MORT_C, MORT_PATIENT, MORT_SIGMA = -8.71, 0.3, 0.45
 
 
 def mortality_visible(age, burden, dnr, dept, covid, points, site, y2024):
