@@ -66,6 +66,19 @@ def test_zeroshot_and_kshot(world, tmp_path):
         assert pl.read_parquet(out / "los" / "test.parquet")["qa_ppl"].is_not_null().all()
 
 
+def test_full_splits_are_scored_whole_whatever_the_cap(world, tmp_path):
+    out = tmp_path / "z"
+    run_prompted(model_name="tiny", recipe="zeroshot", kind="zeroshot", base=world["base"],
+                 remede_dir=world["remede"], tasks=["los"], splits=["val", "test"], out_dir=out,
+                 settings=ScoreSettings(max_note_tokens=32, max_examples=3, full_splits=("test",)),
+                 config={}, seed=3)
+    run_tfidf(task="los", remede_dir=world["remede"], splits=["val", "test"], out_dir=tmp_path / "t",
+              config={}, seed=0, max_examples=3, full_splits=("test",))
+    for root in (out, tmp_path / "t"):
+        assert pl.read_parquet(root / "los" / "val.parquet").height == 3
+        assert pl.read_parquet(root / "los" / "test.parquet").height == 10  # every test example
+
+
 def test_zeroshot_answers_the_probe(world, tmp_path):
     out = tmp_path / "z"
     run_prompted(model_name="tiny", recipe="zeroshot", kind="zeroshot", base=world["base"],

@@ -14,4 +14,5 @@ run_tfidf(
     task=sm.wildcards.task, remede_dir=remede_dir, splits=list(sm.params.splits),
     out_dir=os.path.dirname(sm.output.run), config=dict(s), seed=sm.params.seed,
     max_features=s["tfidf_max_features"], max_examples=s.get("max_predict_examples"),
+    full_splits=tuple(s.get("full_splits") or ()),
 )

@@ -36,7 +36,16 @@ class ScoreSettings:
     k_shot: int = 0  # solved training examples prepended (k-shot recipe)
     batch_size: int = 16  # examples per forward pass when scoring
     max_examples: int | None = None  # cap per split (seeded sample; None = all)
+    full_splits: tuple[str, ...] = ()  # splits scored in full whatever max_examples says
     seed: int = 0
+
+    def cap(self, split: str) -> int | None:
+        return split_cap(split, self.max_examples, self.full_splits)
+
+
+def split_cap(split: str, max_examples: int | None, full_splits) -> int | None:
+    """Examples scored on `split`: all on the full splits, else at most max_examples."""
+    return None if split in full_splits else max_examples
 
 
 def remede_path(remede_dir, task: str, split: str) -> Path:
@@ -106,7 +115,7 @@ def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettin
             paths[task] = path = remede_path(remede_dir, task, split)
             data = read_task(path, task)
             n_all = len(data)
-            datas[task] = data = data.sample(s.max_examples, s.seed)
+            datas[task] = data = data.sample(s.cap(split), s.seed)
             if len(data) < n_all:
                 log.info("%s: scoring %d of %d examples (max_examples)", path, len(data), n_all)
         asked: dict[str, list[tuple[str, int]]] = {}  # note text -> (task, row) asking it
@@ -298,7 +307,7 @@ def write_curve(path: Path, curve: list[dict]) -> None:
 
 
 def run_tfidf(*, task, remede_dir, splits, out_dir, config, seed, max_features=50000,
-              max_examples=None) -> None:
+              max_examples=None, full_splits=()) -> None:
     """TF-IDF + logistic regression trained on `task`'s train split, predicting its splits."""
     from lang1core.finetune.tfidf import TfidfBaseline
 
@@ -306,7 +315,8 @@ def run_tfidf(*, task, remede_dir, splits, out_dir, config, seed, max_features=5
     va = read_task(remede_path(remede_dir, task, "val"), task)
     clf = TfidfBaseline(max_features=max_features, seed=seed).fit(tr, va)
     for split in splits:
-        data = read_task(remede_path(remede_dir, task, split), task).sample(max_examples, seed)
+        data = read_task(remede_path(remede_dir, task, split), task).sample(
+            split_cap(split, max_examples, full_splits), seed)
         write_predictions(Path(out_dir, task, f"{split}.parquet"),
                           prediction_frame(data, clf.predict(data), None))
     write_run_json(out_dir, config, seed, model="tfidf", recipe=task, kind="tfidf",
@@ -321,7 +331,7 @@ def settings_from_config(section: dict, seed: int, lora: bool = False
     score_settings = ScoreSettings(
         max_note_tokens=int(s["max_note_tokens"]), k_shot=int(s["k_shot"]),
         batch_size=int(s["eval_batch_size"]), max_examples=s.get("max_predict_examples"),
-        seed=seed,
+        full_splits=tuple(s.get("full_splits") or ()), seed=seed,
     )
     loop = LoopConfig(
         max_steps=int(s["max_steps"]), batch_size=int(s["batch_size"]),
