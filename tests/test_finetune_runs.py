@@ -77,6 +77,15 @@ def test_full_splits_are_scored_whole_whatever_the_cap(world, tmp_path):
     for root in (out, tmp_path / "t"):
         assert pl.read_parquet(root / "los" / "val.parquet").height == 3
         assert pl.read_parquet(root / "los" / "test.parquet").height == 10  # every test example
+    # A single-task finetune scores its own task in full, the others (transfer) capped.
+    ft = tmp_path / "ft"
+    run_finetune(model_name="tiny", recipe="los", kind="finetune", base=world["base"],
+                 remede_dir=world["remede"], train_tasks=["los"], predict_tasks_=["los", "cci"],
+                 splits=["test"], out_dir=ft, work_dir=tmp_path / "w", train=small_train(),
+                 score_settings=ScoreSettings(max_note_tokens=32, max_examples=3, full_splits=("test",)),
+                 config={}, seed=0)
+    assert pl.read_parquet(ft / "los" / "test.parquet").height == 10
+    assert pl.read_parquet(ft / "cci" / "test.parquet").height == 3
 
 
 def test_zeroshot_answers_the_probe(world, tmp_path):

@@ -36,10 +36,13 @@ class ScoreSettings:
     k_shot: int = 0  # solved training examples prepended (k-shot recipe)
     batch_size: int = 16  # examples per forward pass when scoring
     max_examples: int | None = None  # cap per split (seeded sample; None = all)
-    full_splits: tuple[str, ...] = ()  # splits scored in full whatever max_examples says
+    full_splits: tuple[str, ...] = ()  # splits scored in full whatever max_examples says...
+    full_tasks: tuple[str, ...] | None = None  # ...for these tasks (None: all; a finetune: its own)
     seed: int = 0
 
-    def cap(self, split: str) -> int | None:
+    def cap(self, split: str, task: str) -> int | None:
+        if self.full_tasks is not None and task not in self.full_tasks:
+            return self.max_examples
         return split_cap(split, self.max_examples, self.full_splits)
 
 
@@ -115,7 +118,7 @@ def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettin
             paths[task] = path = remede_path(remede_dir, task, split)
             data = read_task(path, task)
             n_all = len(data)
-            datas[task] = data = data.sample(s.cap(split), s.seed)
+            datas[task] = data = data.sample(s.cap(split, task), s.seed)
             if len(data) < n_all:
                 log.info("%s: scoring %d of %d examples (max_examples)", path, len(data), n_all)
         asked: dict[str, list[tuple[str, int]]] = {}  # note text -> (task, row) asking it
@@ -281,7 +284,10 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
                      {"base": str(base), "recipe": recipe, "lr": lr, "best_step": result.best_step,
                       "tokens_seen": ptok, "finetune_tokens": result.tokens,
                       "kernel_check": kernel_check})
-    predict_tasks(model0, tok, remede_dir, predict_tasks_, splits, out_dir, score_settings)
+    # Other tasks' predictions feed only the transfer heatmap: capped, so a single-task run
+    # scores its own task in full without paying for every task's.
+    predict_tasks(model0, tok, remede_dir, predict_tasks_, splits, out_dir,
+                  replace(score_settings, full_tasks=tuple(train_tasks)))
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
                    base=base_model(model_name),
                    base_dir=str(base) if base is not None else "random init",
