@@ -203,8 +203,9 @@ def run_prompted(*, model_name, recipe, kind, base, remede_dir, tasks, splits, o
                                settings.k_shot, seed) for t in tasks}
     predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, settings, shots)
     if probe_splits:
+        # The probe is no claim's evidence: capped like any other split.
         predict_tasks(model, tok, remede_dir, ["probe"], probe_splits, out_dir,
-                      replace(settings, k_shot=0))
+                      replace(settings, k_shot=0, full_tasks=()))
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
                    base=base_model(model_name), base_dir=str(base), k=settings.k_shot,
                    pretrain_tokens=ptok, finetune_tokens=0, kernel_check=kernel_check)
