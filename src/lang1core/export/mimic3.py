@@ -122,7 +122,8 @@ def note_type(category: pl.Expr, description: pl.Expr) -> pl.Expr:
 def disposition(location: pl.Expr, expire_flag: pl.Expr, deathtime: pl.Expr) -> pl.Expr:
     loc = location.str.strip_chars()
     mapped = loc.replace_strict(DISPOSITIONS, default=loc.str.to_lowercase())
-    died = (expire_flag.str.strip_chars() == "1").fill_null(False) | deathtime.str.strip_chars().str.len_bytes().gt(0).fill_null(False)
+    died = ((expire_flag.str.strip_chars() == "1").fill_null(False)
+            | deathtime.str.strip_chars().str.len_bytes().gt(0).fill_null(False))
     return pl.when(died).then(pl.lit("expired")).otherwise(mapped)
 
 

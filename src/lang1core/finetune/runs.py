@@ -235,7 +235,7 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
     `predict_tasks_` on every split. Joint runs (several train tasks) scale steps by the
     number of tasks."""
     from lang1core.finetune import lora as L
-    from lang1core.finetune.search import lr_search, write_table
+    from lang1core.finetune.search import lr_search
 
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)

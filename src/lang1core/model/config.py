@@ -13,7 +13,7 @@ Presets follow the published configs they are named after:
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ATTENTION_IMPLS = ("triton", "sdpa", "eager")

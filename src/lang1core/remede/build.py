@@ -43,7 +43,7 @@ def age_expr() -> pl.Expr:
     """Whole years between birth and admission."""
     a, b = pl.col("admit_time"), pl.col("birth_date")
     # month and day are Int8 in polars: widen before arithmetic (month * 100 overflows).
-    md = lambda e: e.dt.month().cast(pl.Int32) * 100 + e.dt.day().cast(pl.Int32)  # noqa: E731
+    md = lambda e: e.dt.month().cast(pl.Int32) * 100 + e.dt.day().cast(pl.Int32)
     before = md(a) < md(b)
     return (a.dt.year().cast(pl.Int64) - b.dt.year().cast(pl.Int64) - before.cast(pl.Int64)).alias("age")
 

@@ -51,7 +51,8 @@ def assign_splits(df: pl.DataFrame, windows: Windows, cfg: BuildConfig) -> tuple
              .otherwise(pl.col("_window")))
     df = df.with_columns(split=split)
     outside = int(df["split"].is_null().sum())
-    return df.filter(pl.col("split").is_not_null()).drop("_window", "_u"), [("note date outside every split window", outside)]
+    kept = df.filter(pl.col("split").is_not_null()).drop("_window", "_u")
+    return kept, [("note date outside every split window", outside)]
 
 
 def mark_seen(examples: dict[str, pl.DataFrame], scope: str) -> dict[str, pl.DataFrame]:
