@@ -1,4 +1,4 @@
-"""Corpus-stage throughput on the same generated notes (issue 3):
+"""Corpus-stage throughput on the same generated notes:
 
 1. cleaning MB/s: lang1's polars cleaning (`clean_notes`, parquet in -> parquet out, all rules
    and counts) against a straightforward pandas implementation of the same rules (parquet in ->

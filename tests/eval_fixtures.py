@@ -1,5 +1,5 @@
 """Build ReMedE, prediction, oracle and dataset-stats files that follow the stage contract
-(HELPERS / DESIGN §2), small and deterministic, for evaluation and figure tests.
+(docs/architecture.md#file-contracts), small and deterministic, for evaluation and figure tests.
 
     from eval_fixtures import build_all
     paths = build_all(results_root, runs=[("lang1", "zeroshot"), ("tfidf", "readmission")])

@@ -1,7 +1,7 @@
 """The workflow's finetune runs: read ReMedE splits, score or finetune, write predictions.
 
-Outputs (HELPERS contract): `{out}/{task}/{split}.parquet` with example_id, patient_id,
-label, prob_0..prob_{K-1} (option order) and qa_ppl; `{out}/run.json` with model, recipe,
+Outputs (docs/architecture.md#predictions): `{out}/{task}/{split}.parquet` with example_id,
+patient_id, label, prob_0..prob_{K-1} (option order) and qa_ppl; `{out}/run.json` with model, recipe,
 kind, base, train_task, n_train, k, pretrain_tokens, finetune_tokens, lr, seed, provenance,
 and kernel_check (the Triton kernels' self-check and any fallback; {} when none is used).
 Finetuning side files (`search.csv`, `search.db`, `curve.csv`, `checkpoint/`) go to a work

@@ -1,4 +1,5 @@
-"""Time-based splits (DESIGN §4) and the seen-patient flag (study Appendix L).
+"""Time-based splits (docs/study.md#windows-and-splits) and the seen-patient flag
+(docs/study.md#seen-patients).
 
 - `external`: every example of the held-out site that falls in one of the task's windows;
   the site appears in no other split.
