@@ -1,7 +1,8 @@
 """Package layout only; metadata lives in pyproject.toml.
 
-kernels/ sits at the repository's top level (DESIGN §1) and installs as lang1core.kernels,
-which pyproject.toml alone cannot express next to package discovery under src/.
+kernels/ sits at the repository's top level (docs/architecture.md#library-layering) and
+installs as lang1core.kernels, which pyproject.toml alone cannot express next to package
+discovery under src/.
 """
 
 from setuptools import find_packages, setup

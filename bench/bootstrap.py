@@ -88,8 +88,10 @@ def main() -> None:
     print(f"{'vectorised (example)':<28}{t_vec:>10.2f}{'1.0x':>10}   [{vec.ci_low:.9f}, {vec.ci_high:.9f}]")
     print(f"{'vectorised (patient)':<28}{t_cl:>10.2f}{t_vec / t_cl:>9.1f}x   [{cl.ci_low:.9f}, {cl.ci_high:.9f}]"
           f"  ({patients.max() + 1:,} patients)")
-    print(f"{'scipy.stats.bootstrap':<28}{t_scipy:>10.2f}{t_scipy / t_vec:>9.1f}x   [{sp_ci[0]:.9f}, {sp_ci[1]:.9f}]{scaled}")
-    print(f"{'loop roc_auc_score':<28}{t_loop:>10.2f}{t_loop / t_vec:>9.1f}x   [{loop_ci[0]:.9f}, {loop_ci[1]:.9f}]{scaled}")
+    print(f"{'scipy.stats.bootstrap':<28}{t_scipy:>10.2f}{t_scipy / t_vec:>9.1f}x"
+          f"   [{sp_ci[0]:.9f}, {sp_ci[1]:.9f}]{scaled}")
+    print(f"{'loop roc_auc_score':<28}{t_loop:>10.2f}{t_loop / t_vec:>9.1f}x"
+          f"   [{loop_ci[0]:.9f}, {loop_ci[1]:.9f}]{scaled}")
     print(f"max |CI difference| vs scipy {d_sp:.2e}, vs loop {d_loop:.2e}; "
           f"max |AUROC difference| per resample {d_each:.2e}")
     print("intervals equal to 1e-9:", d_sp <= 1e-9 and d_loop <= 1e-9)

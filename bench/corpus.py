@@ -1,4 +1,4 @@
-"""Corpus-stage throughput on the same generated notes (issue 3):
+"""Corpus-stage throughput on the same generated notes:
 
 1. cleaning MB/s: lang1's polars cleaning (`clean_notes`, parquet in -> parquet out, all rules
    and counts) against a straightforward pandas implementation of the same rules (parquet in ->
@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from lang1core.corpus import text as T
@@ -60,14 +59,16 @@ def generate_notes(target_mb: float, seed: int = 0) -> pl.DataFrame:
                      sbp=rng.randint(90, 180), dbp=rng.randint(50, 100), dx2=rng.choice(WORDS["dx"]),
                      dx3=rng.choice(WORDS["dx"]), **{k: rng.choice(v) for k, v in WORDS.items()})
         if rng.random() < 0.3:  # longer notes, as real ones are
-            s += "\n" + " ".join(rng.choice(WORDS["dx"] + WORDS["sym"] + WORDS["med"]) for _ in range(rng.randint(20, 200)))
+            vocab = WORDS["dx"] + WORDS["sym"] + WORDS["med"]
+            s += "\n" + " ".join(rng.choice(vocab) for _ in range(rng.randint(20, 200)))
         texts.append(s)
         size += len(s.encode())
     n = len(texts)
     return pl.DataFrame({
         "note_id": [f"N{i:09d}" for i in range(n)], "patient_id": [f"P{i % 5000}" for i in range(n)],
         "encounter_id": [f"E{i % 20000}" for i in range(n)],
-        "note_type": [rng.choice(["progress", "nursing", "history_and_physical", "discharge_summary"]) for _ in range(n)],
+        "note_type": [rng.choice(["progress", "nursing", "history_and_physical", "discharge_summary"])
+                      for _ in range(n)],
         "note_time": pl.datetime_range(pl.datetime(2010, 1, 1), pl.datetime(2023, 1, 1), interval="1h", eager=True)
         .sample(n, with_replacement=True, seed=seed).sort(),
         "site": "site_a", "department": "medicine", "region": "north", "n_parts": 1, "text": texts,
@@ -92,7 +93,8 @@ def pandas_clean(notes_path: Path, out_path: Path, min_words: int = 10) -> dict:
          .str.replace(r" ?\n ?", "\n", regex=True).str.replace(r"\n{3,}", "\n\n", regex=True)
          .str.replace(r" ([,;:!?])", r"\1", regex=True).str.strip())
     words = t.str.count(r"\S+")
-    placeholder = t.apply(lambda s: any(p in s for p in T.DEFAULT_PLACEHOLDERS)) | t.str.lower().isin(T.PLACEHOLDER_WORDS)
+    placeholder = (t.apply(lambda s: any(p in s for p in T.DEFAULT_PLACEHOLDERS))
+                   | t.str.lower().isin(T.PLACEHOLDER_WORDS))
     blank_raw = raw.isna() | (raw.fillna("").str.strip() == "")
     blank = t == ""
     reason = pd.Series([None] * len(df), dtype=object)
@@ -148,7 +150,8 @@ def main() -> None:
         kept = pl.read_parquet(tmp / "clean.parquet")
         agree = kept_pd.height == kept.height and kept_pd["text"].to_list() == kept["text"].to_list()
         c_lang1, c_pd = CPU["clean_notes"], CPU["pandas_clean"]
-        print(f"[clean] lang1 (polars): {mb / t_lang1:8.1f} MB/s wall ({t_lang1:.2f} s), {mb / c_lang1:.1f} MB per CPU-s")
+        print(f"[clean] lang1 (polars): {mb / t_lang1:8.1f} MB/s wall ({t_lang1:.2f} s), "
+              f"{mb / c_lang1:.1f} MB per CPU-s")
         print(f"[clean] pandas        : {mb / t_pd:8.1f} MB/s wall ({t_pd:.2f} s), {mb / c_pd:.1f} MB per CPU-s")
         print(f"[clean] speed-up {t_pd / t_lang1:.1f}x wall, {c_pd / c_lang1:.1f}x CPU (goal >= 5x); "
               f"same kept notes and text: {agree}; "

@@ -28,9 +28,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from gpu_sections import FAIL, INFO, PASS, SECTIONS, Context, Row, Section  # noqa: E402
+from gpu_sections import FAIL, INFO, PASS, SECTIONS, Context, Row, Section
 
 TOTAL_BUDGET_S = 480  # the whole check fits a short lease of one GPU
 

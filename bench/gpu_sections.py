@@ -113,7 +113,8 @@ def attention_speed(ctx: Context, emit) -> None:
                 emit(Row("attention", f"{impl} fwd+bwd TFLOP/s", setting, f"unavailable: {r['error']}"))
                 continue
             note = f" ({r['note']})" if r["note"] else ""
-            emit(Row("attention", f"{impl} fwd TFLOP/s", setting + note, f"{r['fwd_tflops']:.1f}", value=r["fwd_tflops"]))
+            emit(Row("attention", f"{impl} fwd TFLOP/s", setting + note, f"{r['fwd_tflops']:.1f}",
+                     value=r["fwd_tflops"]))
             emit(Row("attention", f"{impl} fwd+bwd TFLOP/s", setting + note, f"{r['fwdbwd_tflops']:.1f}",
                      value=r["fwdbwd_tflops"]))
         ours = res.get("triton", {})

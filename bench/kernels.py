@@ -180,8 +180,9 @@ def attention(**shape):
             if "error" in r:
                 print(f"  {impl:12s} unavailable: {r['error']}")
                 continue
-            print(f"  {impl:12s} fwd {r['fwd_ms']:7.3f} ms {r['fwd_tflops']:6.1f} TFLOP/s   fwd+bwd {r['fwdbwd_ms']:7.3f} ms "
-                  f"{r['fwdbwd_tflops']:6.1f} TFLOP/s   max|diff| {r['max_diff']:.1e} {r['note']}")
+            print(f"  {impl:12s} fwd {r['fwd_ms']:7.3f} ms {r['fwd_tflops']:6.1f} TFLOP/s   "
+                  f"fwd+bwd {r['fwdbwd_ms']:7.3f} ms {r['fwdbwd_tflops']:6.1f} TFLOP/s   "
+                  f"max|diff| {r['max_diff']:.1e} {r['note']}")
         if "error" not in res.get("sdpa", {"error": 1}):
             print(f"  speed-up vs sdpa (fwd+bwd): {res['sdpa']['fwdbwd_ms'] / res['triton']['fwdbwd_ms']:.2f}x "
                   "(goal >= 1.0x)")
@@ -191,7 +192,8 @@ def cross_entropy():
     res = measure_cross_entropy()
     print("linear cross-entropy fwd+bwd N=16384 D=2048 V=32000 bf16")
     for impl, r in res.items():
-        print(f"  {impl:10s} peak extra memory {r['peak_mib']:9.1f} MiB   time {r['ms']:8.3f} ms   loss {r['loss']:.5f}")
+        print(f"  {impl:10s} peak extra memory {r['peak_mib']:9.1f} MiB   time {r['ms']:8.3f} ms   "
+              f"loss {r['loss']:.5f}")
     f, e = res["fused"], res["eager"]
     print(f"  memory ratio {f['peak_mib'] / e['peak_mib']:.2f}x (goal <= 0.35x), "
           f"time ratio {f['ms'] / e['ms']:.2f}x (goal <= 1.2x)")

@@ -1,5 +1,5 @@
 """ReMedE build on the synthetic hospital: class ratios per task against the study's
-(DESIGN §4, 2024 temporal test) and build time.
+(docs/study.md#class-balance, 2024 temporal test) and build time.
 
     python bench/remede_build.py --n-patients 20000 [--work DIR] [--split temporal_2024]
 
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-# The study's class shares (%) on the 2024 temporal test (DESIGN §4).
+# The study's class shares (%) on the 2024 temporal test (docs/study.md#class-balance).
 STUDY = {
     "readmission": [88.7, 11.3],
     "mortality": [98.2, 1.8],

@@ -37,7 +37,7 @@ BASELINE = r"""
 import json, re
 from pathlib import Path
 import lang1core.synth.writer  # noqa: F401  (imports polars, numpy, scipy, pyarrow)
-import pycomorb  # noqa: F401
+import pycomorb  # noqa: F401 - its import cost is part of the baseline
 kb = int(re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1))
 print(json.dumps({"peak_rss_mb": kb / 1024}))
 """

@@ -21,11 +21,11 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see workflow/scripts/pretrain.py
 
-import torch  # noqa: E402
+import torch  # noqa: E402 - after the OpenMP setting above
 
-from lang1core.model import Llama, ModelConfig  # noqa: E402
-from lang1core.train import TrainConfig, Trainer  # noqa: E402
-from lang1core.train.parallel import init_distributed  # noqa: E402
+from lang1core.model import Llama, ModelConfig  # noqa: E402 - after the OpenMP setting above
+from lang1core.train import TrainConfig, Trainer  # noqa: E402 - after the OpenMP setting above
+from lang1core.train.parallel import init_distributed  # noqa: E402 - after the OpenMP setting above
 
 
 class RandomTokens:

@@ -56,7 +56,7 @@ if triton is not None:
         return acc, l_i, m_i
 
     @triton.jit
-    def _attn_fwd(Q, K, V, O, LSE,
+    def _attn_fwd(Q, K, V, O, LSE,  # noqa: E741 - O is the output, in the paper's notation
                   sqb, sqh, sqt, skb, skh, skt, svb, svh, svt, sob, soh, sot,
                   H, GROUP, T, qk_scale,
                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr):

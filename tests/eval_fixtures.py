@@ -1,5 +1,5 @@
 """Build ReMedE, prediction, oracle and dataset-stats files that follow the stage contract
-(HELPERS / DESIGN §2), small and deterministic, for evaluation and figure tests.
+(docs/architecture.md#file-contracts), small and deterministic, for evaluation and figure tests.
 
     from eval_fixtures import build_all
     paths = build_all(results_root, runs=[("lang1", "zeroshot"), ("tfidf", "readmission")])
@@ -43,7 +43,7 @@ def remede_frame(task: str, split: str, n: int, seed: int = 0, n_patients: int |
     patient = rng.integers(0, n_patients, n)
     age = rng.integers(1, 95, n_patients)[patient]
     band = np.searchsorted([18, 45, 65, 80], age, side="right")
-    demo = lambda vals: np.asarray(vals)[rng.integers(0, len(vals), n_patients)][patient]  # noqa: E731
+    demo = lambda vals: np.asarray(vals)[rng.integers(0, len(vals), n_patients)][patient]
     trng = np.random.default_rng([seed, SPLITS.index(split) if split in SPLITS else 99, len(task)])
     p = CLASS_P[task]
     label = trng.choice(len(p), size=n, p=p)
@@ -152,9 +152,11 @@ def build_run(root: Path, frames: dict, model: str, recipe: str, tasks=None, spl
             ex = frames[(task, split)]
             path = base / task / f"{split}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            predictions_frame(ex, len(TASKS[task].options), signal, seed * 1000 + i * 10 + j, qa_ppl).write_parquet(path)
+            frame = predictions_frame(ex, len(TASKS[task].options), signal, seed * 1000 + i * 10 + j, qa_ppl)
+            frame.write_parquet(path)
             paths.append(path)
-    run = {"model": model, "recipe": recipe, "kind": kind, "base": model, "train_task": None if kind == "zeroshot" else recipe,
+    run = {"model": model, "recipe": recipe, "kind": kind, "base": model,
+           "train_task": None if kind == "zeroshot" else recipe,
            "n_train": 0 if kind == "zeroshot" else 100, "k": 0, "pretrain_tokens": 1_000_000,
            "finetune_tokens": 0 if kind == "zeroshot" else 50_000, "lr": None, "seed": 3407,
            "provenance": {"config_hash": "fixture", "code_version": "fixture", "seed": 3407}}

@@ -1,7 +1,7 @@
 """The GPU check's kernel section on the CPU interpreter (float32, interpreter-sized shapes),
-run by tests/test_gpu_check.py with TRITON_INTERPRET=1 in a child process.
+run by tests/test_gpu_check.py with TRITON_INTERPRET=1 in a child process (bench/ on PYTHONPATH).
 
-    python gpu_check_kernels_run.py [--break rmsnorm]
+    PYTHONPATH=bench python tests/gpu_check_kernels_run.py [--break rmsnorm]
 
 --break makes that kernel's output 10% off. Prints RESULT [rows as dicts].
 """
@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import gpu_sections as G  # noqa: E402
+import gpu_sections as G
 
-from lang1core.kernels import rmsnorm as rn  # noqa: E402
+from lang1core.kernels import rmsnorm as rn
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--break", "rmsnorm"]:

@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from train_helpers import VOCAB, ArrayLoader  # noqa: E402
+from train_helpers import VOCAB, ArrayLoader
 
-from lang1core.finetune.runs import check_kernels, write_run_json  # noqa: E402
-from lang1core.kernels import flash_attention as fa  # noqa: E402
-from lang1core.kernels import fused_linear_ce as ce  # noqa: E402
-from lang1core.kernels import rmsnorm as rn  # noqa: E402
-from lang1core.logs import setup_logging  # noqa: E402
-from lang1core.model import Llama, ModelConfig, hf  # noqa: E402
-from lang1core.model import backends  # noqa: E402
-from lang1core.train import TrainConfig, Trainer  # noqa: E402
-from lang1core.train.parallel import DistInfo  # noqa: E402
+from lang1core.finetune.runs import check_kernels, write_run_json
+from lang1core.kernels import flash_attention as fa
+from lang1core.kernels import fused_linear_ce as ce
+from lang1core.kernels import rmsnorm as rn
+from lang1core.logs import setup_logging
+from lang1core.model import Llama, ModelConfig, hf
+from lang1core.model import backends
+from lang1core.train import TrainConfig, Trainer
+from lang1core.train.parallel import DistInfo
 
 MODEL = dict(vocab_size=VOCAB, dim=64, n_layers=1, n_heads=4, n_kv_heads=2, hidden_dim=96, max_seq_len=16)
 KERNELS = {"attention": (fa, "flash_attention"), "rmsnorm": (rn, "rmsnorm"),

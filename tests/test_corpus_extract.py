@@ -44,7 +44,8 @@ def test_empty_and_whitespace_only_text(tmp_path):
 
 
 def test_all_non_ascii_text(tmp_path):
-    counts, stats, out = run_corpus(tmp_path, with_notes(note("N5", "\u60a3\u8005\u306f\u5143\u6c17\u3067\u3059 \u00e9\u00e8")))
+    non_ascii = "\u60a3\u8005\u306f\u5143\u6c17\u3067\u3059 \u00e9\u00e8"
+    counts, stats, out = run_corpus(tmp_path, with_notes(note("N5", non_ascii)))
     assert dropped(out)["N5"] == T.NON_ASCII_ONLY
     reconciles(counts, stats)
 

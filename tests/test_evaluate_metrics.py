@@ -70,7 +70,8 @@ def hand_frame():
 
 def test_single_class_stratum_is_reported_not_dropped():
     df = hand_frame()
-    out = score_split(df, 2, "mortality", "test", EvalSettings(n_bootstrap=50, strata=["child", "sex", "region", "race"]), 1)
+    settings = EvalSettings(n_bootstrap=50, strata=["child", "sex", "region", "race"])
+    out = score_split(df, 2, "mortality", "test", settings, 1)
     strata = out["subsets"]["all"]["strata"]
     child = {r["group"]: r for r in strata if r["attribute"] == "child"}
     assert child["child"]["status"] == "single class" and child["child"]["auroc"] is None
@@ -81,7 +82,8 @@ def test_single_class_stratum_is_reported_not_dropped():
     assert [r["status"] for r in strata if r["attribute"] == "race"] == ["no examples"]  # column absent
     sexes = {r["group"]: r for r in strata if r["attribute"] == "sex"}
     mask = (df["sex"] == "female").to_numpy()
-    assert sexes["female"]["auroc"] == pytest.approx(roc_auc_score(df["label"].to_numpy()[mask], df["prob_1"].to_numpy()[mask]))
+    expected = roc_auc_score(df["label"].to_numpy()[mask], df["prob_1"].to_numpy()[mask])
+    assert sexes["female"]["auroc"] == pytest.approx(expected)
 
 
 def test_subsets_all_and_unseen():
@@ -154,7 +156,8 @@ def test_rows_without_probabilities_are_dropped_and_counted(fixture_run):
     root, _, preds, remede = fixture_run
     path = next(p for p in preds if p.endswith("readmission/test.parquet"))
     df = pl.read_parquet(path)
-    df.with_columns(prob_1=pl.when(pl.int_range(pl.len()) < 3).then(None).otherwise(pl.col("prob_1"))).write_parquet(path)
+    missing = pl.when(pl.int_range(pl.len()) < 3).then(None).otherwise(pl.col("prob_1"))
+    df.with_columns(prob_1=missing).write_parquet(path)
     doc = run_eval(root, preds, remede)
     assert doc["dropped"]["readmission/test"]["missing_probability"] == 3
     r = next(r for r in doc["results"] if r["task"] == "readmission" and r["split"] == "test")
@@ -215,7 +218,7 @@ def test_fixture_builder_writes_the_prediction_contract(tmp_path):
     frames = build_remede(tmp_path, n=30, tasks=("cci",), splits=("test",))
     (path,) = build_run(tmp_path, frames, "m", "zeroshot", tasks=["cci"], splits=["test"])
     df = pl.read_parquet(path)
-    assert df.columns == ["example_id", "patient_id", "label", "prob_0", "prob_1", "prob_2", "prob_3", "prob_4", "qa_ppl"]
+    assert df.columns == ["example_id", "patient_id", "label", *[f"prob_{k}" for k in range(5)], "qa_ppl"]
     np.testing.assert_allclose(df.select(pl.sum_horizontal(pl.selectors.starts_with("prob_"))).to_series(), 1.0)
 
 

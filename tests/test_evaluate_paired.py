@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 from lang1core.evaluate.auroc import bootstrap_binary
 from lang1core.evaluate.paired import Block, paired_aurocs, paired_interval, resample_weights
 
-DIFF = lambda a: a[:, 0] - a[:, 1]  # noqa: E731
+DIFF = lambda a: a[:, 0] - a[:, 1]
 
 
 def binary(scores: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ def tables_dir(tmp_path_factory) -> Path:
         metrics.append(out)
     tables = root / "tables"
     build_tables(metrics, tables)
-    split = lambda task: sorted((root / "remede" / task).glob("*.parquet"))  # noqa: E731
+    split = lambda task: sorted((root / "remede" / task).glob("*.parquet"))
     conditional_table(split("mortality"), split("los"), tables / "conditional.csv")
     dataset_tables(sorted((root / "remede" / "stats").glob("B*")), tables)
     return tables

@@ -36,7 +36,7 @@ def test_finetuned_model_beats_chance(tok):
     # The keyword decides the label (oracle AUROC 1): finetuning must find it.
     tr, va, te = make_data(160, 1), make_data(40, 2), make_data(80, 3)
     model = tiny_model(tok.vocab_size, seed=1)
-    enc = lambda d: encode_all(tok, d, 512, 512)  # noqa: E731
+    enc = lambda d: encode_all(tok, d, 512, 512)
     te_enc = enc(te)
     before = auroc(te.labels, score(model, te_enc, tok.pad_id)[0])
     cfg = LoopConfig(lr=3e-3, max_steps=120, batch_size=16, eval_every=30, patience=1000)

@@ -7,7 +7,6 @@ import json
 
 import polars as pl
 import pytest
-import torch
 
 from finetune_helpers import remede_dir, tiny_model, train_tokenizer
 from lang1core.finetune.loop import LoopConfig

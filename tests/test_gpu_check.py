@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
+import gpu_check as C
+import gpu_sections as G
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
-import gpu_check as C  # noqa: E402
-import gpu_sections as G  # noqa: E402
 
 Row = G.Row
 
@@ -82,7 +82,9 @@ def test_a_section_that_fails_in_its_process_is_a_failed_row_with_its_log(tmp_pa
 
 def _kernel_rows(broken: bool):
     pytest.importorskip("triton")
-    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONWARNINGS": "ignore"}
+    # The child imports bench/gpu_sections.py by name, as the test modules do.
+    path = os.pathsep.join(filter(None, [str(REPO / "bench"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONWARNINGS": "ignore", "PYTHONPATH": path}
     run = subprocess.run([sys.executable, str(REPO / "tests" / "gpu_check_kernels_run.py")]
                          + (["--break", "rmsnorm"] if broken else []),
                          env=env, capture_output=True, text=True, timeout=600)

@@ -1,8 +1,9 @@
 """ReMedE task building on hand-made encounters: every label rule, exclusions, split
 boundaries, seen_patient, the leakage check, note selection, and the manifest's accounting.
 
-Each test writes a tiny export (DESIGN §3), validates it with the export stage's own
-validator, and builds the tasks through the same function the workflow calls."""
+Each test writes a tiny export (docs/architecture.md#export-tables), validates it with the
+export stage's own validator, and builds the tasks through the same function the workflow
+calls."""
 
 from __future__ import annotations
 
@@ -198,7 +199,8 @@ def test_demographic_columns(built):
     df = all_examples(root, "mortality")
     row = df.filter(pl.col("encounter_id") == "E6").row(0, named=True)
     assert row["age"] == 11 and row["child"] is True and row["age_band"] == "0-17"
-    assert (row["sex"], row["race"], row["ethnicity"], row["region"]) == ("female", "asian", "hispanic or latino", "east")
+    demographics = (row["sex"], row["race"], row["ethnicity"], row["region"])
+    assert demographics == ("female", "asian", "hispanic or latino", "east")
 
 
 def test_prompt_columns_follow_the_task(built):
@@ -240,7 +242,7 @@ def test_note_parts_are_joined_and_priority_picks_the_admission_note(tmp_path):
     validate_export(export, tmp_path / "validated")
     cfg = BuildConfig.from_dict({"task_windows": {}, "note_types": {"mortality": ["progress", DS, HP]},
                                  "max_note_hours": {"mortality": 120}}, held_out_site="site_d")
-    manifest = build_remede(tmp_path / "validated", tmp_path / "remede", cfg)
+    build_remede(tmp_path / "validated", tmp_path / "remede", cfg)
     los = all_examples(tmp_path / "remede", "los")
     assert los.filter(pl.col("encounter_id") == "E1")["text"][0] == HP_TEXT + "\n\nSECOND PART"
     mort = all_examples(tmp_path / "remede", "mortality")

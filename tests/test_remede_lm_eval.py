@@ -15,9 +15,9 @@ pytest.importorskip("lm_eval")
 pytest.importorskip("accelerate")  # lm-eval's hf backend imports it
 transformers = pytest.importorskip("transformers")
 
-from lang1core.remede.lm_eval_files import write_lm_eval  # noqa: E402
-from lang1core.remede.prompts import format_prompt  # noqa: E402
-from test_remede_build import build  # noqa: E402
+from lang1core.remede.lm_eval_files import write_lm_eval  # noqa: E402 - after the optional-dependency skips
+from lang1core.remede.prompts import format_prompt  # noqa: E402 - after the optional-dependency skips
+from test_remede_build import build  # noqa: E402 - after the optional-dependency skips
 
 
 def tiny_model(folder: Path) -> Path:

@@ -1,4 +1,4 @@
-"""ReMedE on MIMIC-III through the adapter (study §5.2.3), on the foundation's fixture:
+"""ReMedE on MIMIC-III through the adapter (docs/study.md#mimic-iii), on the foundation's fixture:
 readmission, mortality and LOS; one admission note per stay by note-type priority; notes
 written more than 120 h after admission removed; continuous LOS bins."""
 

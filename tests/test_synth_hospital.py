@@ -330,7 +330,8 @@ def oracle_auroc(o: pl.DataFrame, task: str) -> float:
         p, y = day_probs_to_bins(p, STUDY_LOS_EDGES), np.searchsorted(STUDY_LOS_EDGES, y)
     if p.shape[1] == 2:
         return auroc(p[:, 1], y)
-    return float(np.mean([auroc(p[:, k], (y == k).astype(int)) for k in range(p.shape[1]) if 0 < (y == k).sum() < len(y)]))
+    return float(np.mean([auroc(p[:, k], (y == k).astype(int)) for k in range(p.shape[1])
+                          if 0 < (y == k).sum() < len(y)]))
 
 
 @pytest.mark.parametrize("task", ["readmission", "mortality", "los", "cci", "denial"])
@@ -401,8 +402,8 @@ def test_a_patients_risk_persists_across_stays(hospital):
     """The undocumented patient effect is the same at every stay. The oracle reads one note
     and averages the effect over all patients, so after a readmission (which reveals a high
     effect) it under-predicts: the patient's history carries what the note does not."""
-    o = oracle_task(hospital, "readmission").join(hospital["inpatient"].select("encounter_id", "patient_id", "admit_time"),
-                                                  on="encounter_id").sort("patient_id", "admit_time")
+    stays = hospital["inpatient"].select("encounter_id", "patient_id", "admit_time")
+    o = oracle_task(hospital, "readmission").join(stays, on="encounter_id").sort("patient_id", "admit_time")
     o = o.with_columns(prev=pl.col("label").cum_max().shift(1).over("patient_id"), p=pl.col("probs").list.get(1))
     after = o.filter(pl.col("prev") == 1)  # some earlier stay of the patient was readmitted
     assert after.height > 100
@@ -513,11 +514,13 @@ def test_forms_rare_in_task_notes_are_common_in_corpus_notes(hospital):
     """Among a concept's mentions, the corpus uses its less common forms more often than task
     notes do, so a pretrained model has seen the forms a finetuned one rarely meets."""
     lex = lexicon()
-    notes = hospital["notes"].with_columns(task=pl.col("note_type").is_in(["history_and_physical", "discharge_summary"]))
+    notes = hospital["notes"].with_columns(
+        task=pl.col("note_type").is_in(["history_and_physical", "discharge_summary"]))
     gains = []
     for key in ("condition:chf", "condition:dm", "condition:cpd", "condition:renal", "condition:htn"):
         c = lex[key]
-        words = lambda forms: "(?i)" + "|".join(r"\b" + re.escape(f) + r"\b" for f in sorted(forms, key=len, reverse=True))  # noqa: E731
+        words = lambda forms: "(?i)" + "|".join(r"\b" + re.escape(f) + r"\b"
+                                                for f in sorted(forms, key=len, reverse=True))
         rare = [f for f, p in zip(c.forms, c.task_p) if p < np.median(c.task_p)]
         counts = notes.group_by("task").agg(rare=pl.col("text").str.count_matches(words(rare)).sum(),
                                             all=pl.col("text").str.count_matches(words(c.forms)).sum()).sort("task")
@@ -540,7 +543,8 @@ def test_2024_shift(hospital):
     assert den[1] > den[0], f"denial rate before/2024: {den}"
     # Two sites moved to a new EHR template in 2024 (documentation drift).
     assert era_of(1, 2024) == era_of(1, 2023) + 1 and era_of(2, 2024) == era_of(2, 2023) + 1
-    assert style_of(1, 2024).hp_title != style_of(1, 2023).hp_title or style_of(1, 2024).headers != style_of(1, 2023).headers
+    new, old = style_of(1, 2024), style_of(1, 2023)
+    assert new.hp_title != old.hp_title or new.headers != old.headers
 
 
 def test_covid_codes_and_language_only_in_2020_2022(hospital):

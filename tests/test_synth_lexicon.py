@@ -87,7 +87,7 @@ def test_lexicon_is_deterministic():
         np.testing.assert_array_equal(c.task_p, d.task_p)
         np.testing.assert_array_equal(c.corpus_p, d.corpus_p)
         np.testing.assert_array_equal(c.since, d.since)
-    rng = lambda: np.random.default_rng(7)  # noqa: E731
+    rng = lambda: np.random.default_rng(7)
     assert list(a.draw("condition:chf", rng(), 50, site=2)) == list(b.draw("condition:chf", rng(), 50, site=2))
 
 

@@ -12,18 +12,15 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from train_helpers import ArrayLoader, build_model, save_hf  # noqa: E402
+from train_helpers import ArrayLoader, build_model, save_hf
 
-from lang1core.logs import setup_logging  # noqa: E402
-from lang1core.train import TrainConfig, Trainer  # noqa: E402
-from lang1core.train import checkpoint as ckpt  # noqa: E402
-from lang1core.train.parallel import init_distributed  # noqa: E402
+from lang1core.logs import setup_logging
+from lang1core.train import TrainConfig, Trainer
+from lang1core.train import checkpoint as ckpt
+from lang1core.train.parallel import init_distributed
 
 CFG = dict(tokens=30 * 8 * 16, seq_len=16, batch_size=8, micro_batch_size=4, lr=3e-3,
            warmup_steps=3, log_interval=5, eval_interval=10, eval_batches=2,

@@ -87,7 +87,8 @@ class ShardLoader:
         self.index = json.loads((root / "index.json").read_text())
         if split not in self.index["splits"]:
             raise KeyError(f"{root}/index.json has no split {split!r} (has {sorted(self.index['splits'])})")
-        self.seq_len, self.batch_size, self.rank, self.world_size, self.seed = seq_len, batch_size, rank, world_size, seed
+        self.seq_len, self.batch_size, self.seed = seq_len, batch_size, seed
+        self.rank, self.world_size = rank, world_size
         self.split = split
         self.eos_id = self.index["eos_id"]
         dtype = np.dtype(self.index["dtype"])

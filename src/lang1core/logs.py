@@ -35,7 +35,7 @@ _warned: set[str] = set()
 
 
 def warn_once(logger: logging.Logger, key: str, message: str) -> None:
-    """Log a warning the first time `key` is seen (DESIGN §6.9: fallbacks say so, once)."""
+    """Log a warning the first time `key` is seen (docs/architecture.md#fallbacks-say-so-once)."""
     if key not in _warned:
         _warned.add(key)
         logger.warning(message)

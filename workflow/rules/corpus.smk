@@ -1,5 +1,5 @@
-# Stage: corpus (DESIGN §2). Validated notes -> one row per note -> the study's cleaning ->
-# Appendix-G statistics; general text; per-mix pretraining documents with the date cutoff,
+# Stage: corpus (docs/architecture.md#corpus-and-shards). Validated notes -> one row per
+# note -> the study's cleaning -> Appendix-G statistics; general text; per-mix pretraining documents with the date cutoff,
 # the temporal test window and the held-out site excluded (and proven absent).
 
 from lang1core.corpus import rules as corpus_rules

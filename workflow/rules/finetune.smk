@@ -1,5 +1,5 @@
 # Stage: finetune. Zero-shot, k-shot and finetuned ReMedE predictions for every base model
-# (DESIGN §5, issue 7). Each run writes R/predictions/{model}/{recipe}/{task}/{split}.parquet
+# (docs/study.md#finetuning). Each run writes R/predictions/{model}/{recipe}/{task}/{split}.parquet
 # and run.json; finetuning runs keep search.csv, search.db (the resumable Optuna study),
 # curve.csv and checkpoint/ in R/finetune/{model}/{recipe}/ (not outputs, so a killed search
 # is not deleted and resumes).

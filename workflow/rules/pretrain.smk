@@ -1,6 +1,6 @@
 # Stage: pretrain. Each model of `pretrain.models` trains a Llama preset on the shards of its
-# corpus mix (DESIGN §5). Resumable checkpoints live in R/pretrain/{model}/checkpoints/ and
-# are deliberately not outputs: Snakemake deletes the outputs of a failed job, and a rerun
+# corpus mix (docs/study.md#pretraining). Resumable checkpoints live in
+# R/pretrain/{model}/checkpoints/ and are deliberately not outputs: Snakemake deletes the outputs of a failed job, and a rerun
 # of a killed job must find the checkpoints to resume from.
 
 from lang1core.train.rules import train_settings

@@ -1,5 +1,5 @@
-# Stage: remede. The five ReMedE tasks (DESIGN §4) as multiple-choice examples about one note,
-# with time-based splits, the reading-comprehension probe, the study's Tables B1-B7 and
+# Stage: remede. The five ReMedE tasks (docs/study.md#tasks-and-labels) as multiple-choice
+# examples about one note, with time-based splits, the reading-comprehension probe, the study's Tables B1-B7 and
 # lm-evaluation-harness task files. Reads only R/validated/.
 
 from lang1core.remede.tasks import SPLITS as REMEDE_SPLITS

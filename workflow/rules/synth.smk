@@ -1,6 +1,6 @@
 # Stage: synth. The built-in synthetic hospital writes the export tables a site's SQL would
-# (the export contract in README) plus the oracle that evaluation compares models against. Only with
-# `source: synthetic`; other sources bring their own export.
+# (docs/architecture.md#export-tables) plus the oracle that evaluation compares models
+# against. Only with `source: synthetic`; other sources bring their own export.
 
 SYNTH_TABLES = ["patients", "encounters", "notes", "diagnoses", "claims"]
 

@@ -1,5 +1,5 @@
-# Stage: tokenizer and token shards (DESIGN §2; issue 3). One SentencePiece model for every
-# mix, so models pretrained on different mixes share a vocabulary and compare fairly; shards
+# Stage: tokenizer and token shards (docs/architecture.md#corpus-and-shards). One
+# SentencePiece model for every mix, so models pretrained on different mixes share a vocabulary and compare fairly; shards
 # per mix. Changing a tokenizer setting reruns only the tokenizer and what reads it.
 
 TOKENIZER = config["tokenizer"]

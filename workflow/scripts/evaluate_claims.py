@@ -4,7 +4,7 @@ from lang1core.evaluate.claims import ClaimSettings
 from lang1core.evaluate.claims_report import write_claims
 from lang1core.logs import setup_logging
 
-sm = snakemake  # noqa: F821
+sm = snakemake  # noqa: F821 - snakemake injects this object
 setup_logging(sm.log[0])
 write_claims(
     runs=sm.input.runs,

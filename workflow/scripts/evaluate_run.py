@@ -4,7 +4,7 @@ from lang1core.evaluate.metrics import EvalSettings
 from lang1core.evaluate.run import evaluate_run
 from lang1core.logs import setup_logging
 
-sm = snakemake  # noqa: F821
+sm = snakemake  # noqa: F821 - snakemake injects this object
 setup_logging(sm.log[0])
 evaluate_run(
     predictions=list(sm.input.predictions),

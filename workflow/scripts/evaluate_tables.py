@@ -6,7 +6,7 @@ from pathlib import Path
 from lang1core.evaluate.tables import write_tables
 from lang1core.logs import setup_logging
 
-sm = snakemake  # noqa: F821
+sm = snakemake  # noqa: F821 - snakemake injects this object
 setup_logging(sm.log[0])
 write_tables(
     list(sm.input.metrics),

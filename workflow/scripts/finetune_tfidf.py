@@ -5,7 +5,7 @@ import os
 from lang1core.finetune.runs import run_tfidf
 from lang1core.logs import setup_logging
 
-sm = snakemake  # noqa: F821
+sm = snakemake  # noqa: F821 - snakemake injects this object
 # R/remede/{task}/{split}.parquet -> R/remede
 remede_dir = os.path.dirname(os.path.dirname(sm.input.remede[0]))
 setup_logging(sm.log[0])

@@ -7,12 +7,12 @@ import os
 # whenever other jobs shared the cores.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402
+import torch  # noqa: E402 - after the OpenMP setting above
 
-from lang1core.finetune.runs import run_finetune, settings_from_config  # noqa: E402
-from lang1core.logs import setup_logging  # noqa: E402
+from lang1core.finetune.runs import run_finetune, settings_from_config  # noqa: E402 - after the OpenMP setting above
+from lang1core.logs import setup_logging  # noqa: E402 - after the OpenMP setting above
 
-sm = snakemake  # noqa: F821
+sm = snakemake  # noqa: F821 - snakemake injects this object
 # R/remede/{task}/{split}.parquet -> R/remede
 remede_dir = os.path.dirname(os.path.dirname(sm.input.remede[0]))
 setup_logging(sm.log[0])

@@ -6,13 +6,13 @@ import os
 # share the cores (measured: 1.1 s vs 0.09 s per debug step); passive waiting costs ~nothing.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402
+import torch  # noqa: E402 - after the OpenMP setting above
 
-from lang1core.logs import setup_logging  # noqa: E402
-from lang1core.provenance import provenance  # noqa: E402
-from lang1core.train.pretrain import launch  # noqa: E402
+from lang1core.logs import setup_logging  # noqa: E402 - after the OpenMP setting above
+from lang1core.provenance import provenance  # noqa: E402 - after the OpenMP setting above
+from lang1core.train.pretrain import launch  # noqa: E402 - after the OpenMP setting above
 
-sm = snakemake  # noqa: F821
+sm = snakemake  # noqa: F821 - snakemake injects this object
 setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 launch(

@@ -111,7 +111,8 @@ def extract_notes(validated_dir: str | Path, out_notes: str | Path, out_rejected
         "validated_rows": validated_rows,
         "notes": n_notes,
         "rows_in_kept_notes": kept_rows,
-        "multi_part_notes": int(pl.scan_parquet(out_notes).filter(pl.col("n_parts") > 1).select(pl.len()).collect()[0, 0]),
+        "multi_part_notes": int(pl.scan_parquet(out_notes).filter(pl.col("n_parts") > 1)
+                                .select(pl.len()).collect()[0, 0]),
         "rejected_rows": {"validate": val_rej.height, "extract": ext_rej.height},
         "rejected_by_reason": dict(sorted(
             (f"{s}: {r}", n) for s, r, n in rejected.group_by("stage", "reason").len().iter_rows())),

@@ -145,8 +145,8 @@ def build_general(sources: dict[str, list[str]], out_path: str | Path, min_words
                 reasons.update(dict(df.filter(pl.col("reason").is_not_null())["reason"].value_counts().iter_rows()))
                 df = df.filter(pl.col("reason").is_null())
                 start = kept
-                df = df.with_columns(pl.lit(name).alias("source"),
-                                     (pl.lit(f"{name}:") + (pl.int_range(pl.len()) + start).cast(pl.String)).alias("doc_id"))
+                doc_id = pl.lit(f"{name}:") + (pl.int_range(pl.len()) + start).cast(pl.String)
+                df = df.with_columns(pl.lit(name).alias("source"), doc_id.alias("doc_id"))
                 kept += df.height
                 chars += int(df["text"].str.len_bytes().sum() or 0)
                 words += int(df["n_words"].sum() or 0)

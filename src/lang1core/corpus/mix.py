@@ -108,7 +108,8 @@ def build_mix(weights: dict[str, float], clean_path: str | Path | None, general_
             raise ValueError(f"mix names source(s) {missing}; general text holds {sorted(have)} "
                              f"(add them to corpus.general.sources)")
         parts.append(g.filter(pl.col("source").is_in(others))
-                     .with_columns(*[pl.lit(None, MIX_COLUMNS[c]).alias(c) for c in ("note_time", "site", "patient_id")])
+                     .with_columns(*[pl.lit(None, MIX_COLUMNS[c]).alias(c)
+                                     for c in ("note_time", "site", "patient_id")])
                      .select([pl.col(c).cast(d) for c, d in MIX_COLUMNS.items()]))
     docs = pl.concat(parts).with_columns(pl.col("doc_id").hash(seed=seed).alias("_h"))
     # Validation: per source, the documents with the smallest id hashes (deterministic, no sort of

@@ -1,10 +1,10 @@
 """Token shards: flat uint16 (uint32 when the vocabulary needs it) files, EOS after every
 document, one series of files per source so the loader can weight sources, and `index.json`.
 
-Layout (DESIGN §2): `{out}/{split}/{source}_{k:05d}.bin`; a file closes at the first document
-boundary past `shard_tokens`. Documents are encoded in batches by SentencePiece's own thread
-pool (in input order), so memory is bounded by one batch and one file buffer, and a rerun with
-the same inputs writes byte-identical files.
+Layout (docs/architecture.md#corpus-and-shards): `{out}/{split}/{source}_{k:05d}.bin`; a
+file closes at the first document boundary past `shard_tokens`. Documents are encoded in
+batches by SentencePiece's own thread pool (in input order), so memory is bounded by one batch
+and one file buffer, and a rerun with the same inputs writes byte-identical files.
 """
 
 from __future__ import annotations

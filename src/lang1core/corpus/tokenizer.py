@@ -1,6 +1,6 @@
 """Tokenizer: SentencePiece BPE trained on a bounded sample of a mix, or an existing model.
 
-The study's setting (DESIGN §2): BPE, byte fallback (no unknown tokens: any byte is
+The study's setting (docs/study.md#tokenizer): BPE, byte fallback (no unknown tokens: any byte is
 representable), digits split one by one (as Llama), identity normalisation so that decoding
 gives back the cleaned text. The training sample is drawn per source in proportion to the mix
 weights, by a hash of the document id (deterministic, streaming), and capped at `sample_chars`

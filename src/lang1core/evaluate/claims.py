@@ -144,7 +144,7 @@ class Rule:
 
     @property
     def text(self) -> str:
-        g = lambda v: f"{v:g}"  # noqa: E731
+        g = lambda v: f"{v:g}"
         return {
             "above": lambda: f"reproduced if lo > {g(self.low)}; contradicted if hi < {g(self.low)}",
             "below": lambda: f"reproduced if hi < {g(self.high)}; contradicted if lo > {g(self.high)}",
@@ -332,7 +332,7 @@ class Claims:
         for idx in groups.values():
             blocks.append(self._block([terms[i] for i in idx]))
             column.update({i: len(column) + j for j, i in enumerate(idx)})
-        stat = lambda a: statistic([a[:, column[i]] for i in range(len(terms))])  # noqa: E731
+        stat = lambda a: statistic([a[:, column[i]] for i in range(len(terms))])
         s = self.s
         return paired_interval(blocks, stat, s.n_bootstrap, rng_for(self.seed, "claims", *key),
                                s.ci_level, s.cluster_by_patient, s.bootstrap_chunk_elements)
@@ -400,7 +400,7 @@ class Claims:
         if not self.zeroshot:
             return [_row("b", "finetuned − best zero-shot AUROC", ALL, s.split, "", above(0),
                          reason="no zero-shot runs (asked for by finetune.zeroshot_models)")]
-        best = lambda a: a[0] - np.max(np.stack(a[1:]), axis=0)  # noqa: E731
+        best = lambda a: a[0] - np.max(np.stack(a[1:]), axis=0)
         for model in self.finetuned:
             stat = f"{model} finetuned − best zero-shot AUROC"
             rows = [self.compare("b", stat, task, s.split,

@@ -46,7 +46,8 @@ def prob_columns(df: pl.DataFrame, path) -> int:
     return k
 
 
-def load_split(pred_path, remede_path, oracle: pl.DataFrame | None, strata: list[str]) -> tuple[pl.DataFrame, int, list | None, dict]:
+def load_split(pred_path, remede_path, oracle: pl.DataFrame | None,
+               strata: list[str]) -> tuple[pl.DataFrame, int, list | None, dict]:
     """Predictions joined to their examples (and oracle). Returns (frame, K, options, dropped)."""
     task, split = task_split(pred_path)
     pred = pl.read_parquet(pred_path)

@@ -20,7 +20,7 @@ from lang1core.evaluate.status import NO_EXAMPLES, OK
 
 log = logging.getLogger(__name__)
 
-F, I, S = pl.Float64, pl.Int64, pl.String
+F, I, S = pl.Float64, pl.Int64, pl.String  # noqa: E741 - one-letter dtypes keep the schemas readable
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "runs": {"model": S, "recipe": S, "kind": S, "base": S, "train_task": S, "n_train": I,
              "pretrain_tokens": I, "finetune_tokens": I},

@@ -1,4 +1,4 @@
-"""Check a site's EHR export against the lang1 export contract (DESIGN §3).
+"""Check a site's EHR export against the lang1 export contract (docs/architecture.md#export-tables).
 
 Reads patients, encounters, notes, diagnoses and claims (.csv, .csv.gz or .parquet) from
 DIR, rejects every row that cannot be used with a reason naming file, row and column, and

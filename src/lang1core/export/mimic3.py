@@ -1,4 +1,4 @@
-"""MIMIC-III onto the export contract (DESIGN §3).
+"""MIMIC-III onto the export contract (docs/architecture.md#export-tables, docs/study.md#mimic-iii).
 
 Maps the published layout of NOTEEVENTS, ADMISSIONS, PATIENTS and DIAGNOSES_ICD (.csv or
 .csv.gz, upper- or lower-case names as in the full release and the demo) to the five
@@ -122,7 +122,8 @@ def note_type(category: pl.Expr, description: pl.Expr) -> pl.Expr:
 def disposition(location: pl.Expr, expire_flag: pl.Expr, deathtime: pl.Expr) -> pl.Expr:
     loc = location.str.strip_chars()
     mapped = loc.replace_strict(DISPOSITIONS, default=loc.str.to_lowercase())
-    died = (expire_flag.str.strip_chars() == "1").fill_null(False) | deathtime.str.strip_chars().str.len_bytes().gt(0).fill_null(False)
+    died = ((expire_flag.str.strip_chars() == "1").fill_null(False)
+            | deathtime.str.strip_chars().str.len_bytes().gt(0).fill_null(False))
     return pl.when(died).then(pl.lit("expired")).otherwise(mapped)
 
 

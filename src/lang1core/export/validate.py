@@ -181,7 +181,8 @@ def _cross_checks(t: Table, src: TableSource, df: pl.DataFrame, status: dict[str
         df = df.join(enc, on="encounter_id", how="left", maintain_order="left")
         bad = ok & (pl.col("_enc_patient") != pl.col("patient_id")).fill_null(False)
         df = df.with_columns(
-            pl.when(bad).then(pl.lit("patient_id differs from its encounter's")).otherwise(pl.col(REASON)).alias(REASON),
+            pl.when(bad).then(pl.lit("patient_id differs from its encounter's"))
+            .otherwise(pl.col(REASON)).alias(REASON),
             pl.when(bad).then(pl.format(
                 f"{f}, row {{}}, column patient_id: '{{}}' but encounter '{{}}' belongs to '{{}}'",
                 pl.col(ROW), pl.col("patient_id"), pl.col("encounter_id"), pl.col("_enc_patient")))

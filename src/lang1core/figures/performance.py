@@ -125,8 +125,8 @@ def figD4(t: Tables, opts: Options):
             continue
         tasks = task_list(t)
         present = [b for b in bases if b in d["series"].to_list()]
-        h = grouped_points(ax, tasks, present, lambda c, s: value_of(rows(d, task=c, series=s)),
-                           ylim=(0.4, 1.0))
+        grouped_points(ax, tasks, present, lambda c, s: value_of(rows(d, task=c, series=s)),
+                       ylim=(0.4, 1.0))
         ax.set_xticklabels([task_label(x) for x in tasks], rotation=30, ha="right")
         ax.set_ylabel("AUROC")
     handles = [plt.Rectangle((0, 0), 1, 1, color=model_color(b)) for b in bases]

@@ -19,7 +19,7 @@ from typing import Iterable
 import matplotlib
 
 matplotlib.use("Agg")  # no display on cluster nodes; figures are files only
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the Agg backend
 
 log = logging.getLogger(__name__)
 

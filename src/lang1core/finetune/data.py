@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +89,8 @@ def read_task(path: str | Path, task: str) -> TaskData:
     df = pl.read_parquet(path)
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {missing} (ReMedE contract, DESIGN §2)")
+        raise ValueError(f"{path}: missing columns {missing} of a ReMedE task file "
+                         "(docs/architecture.md#remede-task-files)")
     row_questions = row_options = None
     if task not in TASKS:
         # Probe-style file: every row carries its own question and options.

@@ -1,4 +1,4 @@
-"""Supervised finetuning on the answer letter (DESIGN §5).
+"""Supervised finetuning on the answer letter (docs/study.md#finetuning).
 
 AdamW (β 0.9/0.999, eps 1e-5, weight decay 0.02), no gradient clipping, cosine annealing
 from the learning rate to 0 over `max_steps` without warmup; validation AUROC every

@@ -1,7 +1,7 @@
 """The workflow's finetune runs: read ReMedE splits, score or finetune, write predictions.
 
-Outputs (HELPERS contract): `{out}/{task}/{split}.parquet` with example_id, patient_id,
-label, prob_0..prob_{K-1} (option order) and qa_ppl; `{out}/run.json` with model, recipe,
+Outputs (docs/architecture.md#predictions): `{out}/{task}/{split}.parquet` with example_id,
+patient_id, label, prob_0..prob_{K-1} (option order) and qa_ppl; `{out}/run.json` with model, recipe,
 kind, base, train_task, n_train, k, pretrain_tokens, finetune_tokens, lr, seed, provenance,
 and kernel_check (the Triton kernels' self-check and any fallback; {} when none is used).
 Finetuning side files (`search.csv`, `search.db`, `curve.csv`, `checkpoint/`) go to a work
@@ -236,7 +236,7 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
     `predict_tasks_` on every split. Joint runs (several train tasks) scale steps by the
     number of tasks."""
     from lang1core.finetune import lora as L
-    from lang1core.finetune.search import lr_search, write_table
+    from lang1core.finetune.search import lr_search
 
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Learning-rate search (DESIGN §5): a few short trials, rates drawn log-uniformly.
+"""Learning-rate search: a few short trials, rates drawn log-uniformly
+(docs/study.md#learning-rate-search).
 
 The study is an Optuna study in a SQLite file beside the run, so a search that is killed
 resumes where it stopped: finished trials are kept, a trial left RUNNING by the killed

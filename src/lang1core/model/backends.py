@@ -25,8 +25,8 @@ _disabled: dict[str, str] = {}
 @lru_cache(maxsize=None)
 def triton_importable() -> bool:
     try:
-        import triton  # noqa: F401
-        import triton.language  # noqa: F401
+        import triton  # noqa: F401 - imported only to test that it loads
+        import triton.language  # noqa: F401 - imported only to test that it loads
     except Exception:  # ImportError, or a broken install
         return False
     return True

@@ -1,4 +1,4 @@
-"""Model configuration and named size presets (DESIGN §5).
+"""Model configuration and named size presets (docs/study.md#models).
 
 Presets follow the published configs they are named after:
 - `debug`: a few million parameters, trains on a laptop CPU in minutes.
@@ -13,7 +13,7 @@ Presets follow the published configs they are named after:
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ATTENTION_IMPLS = ("triton", "sdpa", "eager")

@@ -1,4 +1,5 @@
-"""Build the ReMedE tasks from validated export tables (DESIGN §2, §4).
+"""Build the ReMedE tasks from validated export tables (definitions:
+docs/study.md#tasks-and-labels; files: docs/architecture.md#remede-task-files).
 
 validated/*.parquet -> remede/{task}/{split}.parquet, remede/probe/{split}.parquet and
 remede/manifest.json (options, LOS edges, CCI method, windows, every drop by reason, class
@@ -43,7 +44,7 @@ def age_expr() -> pl.Expr:
     """Whole years between birth and admission."""
     a, b = pl.col("admit_time"), pl.col("birth_date")
     # month and day are Int8 in polars: widen before arithmetic (month * 100 overflows).
-    md = lambda e: e.dt.month().cast(pl.Int32) * 100 + e.dt.day().cast(pl.Int32)  # noqa: E731
+    md = lambda e: e.dt.month().cast(pl.Int32) * 100 + e.dt.day().cast(pl.Int32)
     before = md(a) < md(b)
     return (a.dt.year().cast(pl.Int64) - b.dt.year().cast(pl.Int64) - before.cast(pl.Int64)).alias("age")
 

@@ -1,7 +1,8 @@
 """How the ReMedE tasks are built: every choice the study made, as explicit fields.
 
 `BuildConfig.from_dict` takes the workflow's `remede:` config section (already validated by
-the schema) so the library never reads YAML itself; defaults are the study's (DESIGN §4).
+the schema) so the library never reads YAML itself; defaults are the study's
+(docs/study.md#tasks-and-labels).
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-# The study's windows (DESIGN §4): train/val/test 8:1:1 from 2013 to May 2021, temporal test
-# June-December 2021, temporal 2024 the headline. Both ends inclusive, on the note's date.
+# The study's windows (docs/study.md#windows-and-splits): train/val/test 8:1:1 from 2013 to
+# May 2021, temporal test June-December 2021, temporal 2024 the headline. Both ends
+# inclusive, on the note's date.
 DEFAULT_WINDOWS = {
     "train": ("2013-01-01", "2021-05-31"),
     "temporal": ("2021-06-01", "2021-12-31"),
@@ -78,7 +80,7 @@ class BuildConfig:
     # Which tasks to build (MIMIC-III has no claims, so its config drops denial).
     tasks: tuple[str, ...] = ("readmission", "mortality", "los", "cci", "denial")
     # Per task: the note types that may feed it, in priority order; the first type present
-    # for an encounter wins (MIMIC-III: one admission note per stay, study §5.2.3).
+    # for an encounter wins (MIMIC-III: one admission note per stay, docs/study.md#mimic-iii).
     note_types: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_NOTE_TYPES))
     # Per task: notes written more than this many hours after admission are not admission
     # notes (MIMIC-III construction: 120 h); a task not listed keeps every note.

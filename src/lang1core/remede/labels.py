@@ -103,7 +103,8 @@ def readmission(stays_df: pl.DataFrame, all_encounters: pl.DataFrame, cfg: Build
     df = df.with_columns(label=((pl.col("_next") - pl.col("discharge_time")) <= window).fill_null(False).cast(pl.Int64))
     end = all_encounters["admit_time"].max()
     censored = (pl.col("label") == 0) & ((pl.col("discharge_time") + window) > pl.lit(end))
-    drops.append((f"follow-up of {cfg.readmission_days} days runs past the export's end", int(df.select(censored.sum()).item())))
+    drops.append((f"follow-up of {cfg.readmission_days} days runs past the export's end",
+                  int(df.select(censored.sum()).item())))
     return df.filter(~censored).drop("_next"), drops
 
 

@@ -1,4 +1,5 @@
-"""Time-based splits (DESIGN §4) and the seen-patient flag (study Appendix L).
+"""Time-based splits (docs/study.md#windows-and-splits) and the seen-patient flag
+(docs/study.md#seen-patients).
 
 - `external`: every example of the held-out site that falls in one of the task's windows;
   the site appears in no other split.
@@ -51,7 +52,8 @@ def assign_splits(df: pl.DataFrame, windows: Windows, cfg: BuildConfig) -> tuple
              .otherwise(pl.col("_window")))
     df = df.with_columns(split=split)
     outside = int(df["split"].is_null().sum())
-    return df.filter(pl.col("split").is_not_null()).drop("_window", "_u"), [("note date outside every split window", outside)]
+    kept = df.filter(pl.col("split").is_not_null()).drop("_window", "_u")
+    return kept, [("note date outside every split window", outside)]
 
 
 def mark_seen(examples: dict[str, pl.DataFrame], scope: str) -> dict[str, pl.DataFrame]:

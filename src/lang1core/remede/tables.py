@@ -37,7 +37,8 @@ def table_b1(remede_dir: Path, tasks: list[str]) -> pl.DataFrame:
         for split in SPLITS:
             df = _read(remede_dir, task, split)
             rows.append({"task": task, "split": split, "notes": df.height, "patients": df["patient_id"].n_unique(),
-                         "encounters": df["encounter_id"].n_unique(), "seen_patient_notes": int(df["seen_patient"].sum()),
+                         "encounters": df["encounter_id"].n_unique(),
+                         "seen_patient_notes": int(df["seen_patient"].sum()),
                          "first_date": str(df["note_date"].min()) if df.height else None,
                          "last_date": str(df["note_date"].max()) if df.height else None})
     return pl.DataFrame(rows, schema={"task": pl.String, "split": pl.String, "notes": pl.Int64, "patients": pl.Int64,

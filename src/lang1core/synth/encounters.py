@@ -17,12 +17,11 @@ Order of events (why it is safe for the labels):
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 
 from lang1core.synth import course, latent, physiology
 from lang1core.synth.catalog import (
     COND_INDEX, CONDITIONS, COVID, DEPARTMENTS, DEPT_INDEX, DEPT_KEYS, DISPOSITIONS, INPATIENT_DEPTS,
-    N_COND, PAYERS, READMISSION_EXCLUDED,
+    READMISSION_EXCLUDED,
 )
 from lang1core.synth.population import YEAR_DAYS, Population
 
@@ -121,7 +120,7 @@ def _inpatient_dept(rng, pop, pat, age, present) -> np.ndarray:
     female = pop.sex[pat] == "female"
     child = age < 18
     adult = ~child
-    has = lambda k: present[:, COND_INDEX[k]]  # noqa: E731
+    has = lambda k: present[:, COND_INDEX[k]]
     w = {
         "medicine": 30.0 * adult, "cardiology": 8.0 * (age > 35), "surgery": 10.0 * adult + 8.0 * child,
         "orthopedics": (3.0 + 0.08 * np.maximum(age - 40, 0)) * adult, "neurology": 5.0 * adult,

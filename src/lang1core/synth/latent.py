@@ -103,7 +103,7 @@ def denial_visible(necessity, payer, elective, no_auth, observation_dx, points, 
 def disposition_logits(age, burden, los_days, dnr, dept, substance, housing, function):
     """Unnormalised logits over DISPOSITIONS[:-1] (everything but expired); (n, 6)."""
     d = np.asarray(dept)
-    is_ = lambda k: (d == DEPT_KEYS.index(k)).astype(float)  # noqa: E731 - a one-line lookup
+    is_ = lambda k: (d == DEPT_KEYS.index(k)).astype(float)
     old = np.maximum(age - 65, 0)
     los = np.minimum(los_days, 10)
     child = age < 18

@@ -1,4 +1,4 @@
-"""Settings of one pretraining run (DESIGN §5 gives the study's values).
+"""Settings of one pretraining run (docs/study.md#pretraining gives the study's values).
 
 Every field is plain data so the config can be stored in each checkpoint and in the final
 model's lang1.json, and a later rule can rebuild the run from the file alone.

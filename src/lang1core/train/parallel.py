@@ -1,4 +1,5 @@
-"""Parallelism and speed-ups applied from outside the model (DESIGN §6.7).
+"""Parallelism and speed-ups applied from outside the model
+(docs/architecture.md#parallelism-from-outside-the-model).
 
 The model only exposes `.blocks` (a ModuleList of transformer blocks); these functions wrap
 it the way torchtitan does: activation checkpointing and torch.compile per block, then

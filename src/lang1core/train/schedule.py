@@ -1,4 +1,4 @@
-"""Learning-rate schedule: linear warmup, then cosine decay to a floor (DESIGN §5).
+"""Learning-rate schedule: linear warmup, then cosine decay to a floor (docs/study.md#pretraining).
 
 The study warmed up linearly for 2,000 steps and decayed along a cosine to 4e-5. The
 schedule is a pure function of the optimizer step, so resuming needs only the step count;
