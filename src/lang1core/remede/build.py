@@ -149,10 +149,15 @@ def build_remede(validated_dir: str | Path, out_dir: str | Path, cfg: BuildConfi
     examples = mark_seen(examples, cfg.seen_scope)
     failures = []
     for task, df in examples.items():
-        rep = leakage_report(df, cfg.leakage_patterns.get(task, []), cfg.leakage_max_rate)
+        rep = leakage_report(df, cfg.leakage_patterns.get(task, []), cfg.leakage_max_rate, list(cfg.leakage_allow))
         info[task]["leakage"] = rep
-        log.info("%s: leakage %d of %d notes match (%.2f%%, limit %.2f%%)", task, rep["matched"], rep["n"],
-                 100 * rep["rate"], 100 * cfg.leakage_max_rate)
+        log.info("%s: leakage %d of %d notes match (%.2f%%, limit %.2f%%); %d more matched only in "
+                 "context that is no leak", task, rep["matched"], rep["n"], 100 * rep["rate"],
+                 100 * cfg.leakage_max_rate, rep["raw_matched"] - rep["matched"])
+        for p, c in rep["patterns"].items():
+            if c["raw"]:
+                log.info("%s: leakage pattern %r: %d leaking %s, set aside %s", task, p, c["matched"],
+                         c["example_ids"], c["set_aside"])
         if not rep["ok"]:
             failures.append(f"{task}: {rep['matched']} of {rep['n']} notes ({rep['rate']:.1%}) match "
                             f"{[p for p, c in rep['patterns'].items() if c['matched']]}, e.g. {rep['examples'][:3]}")
