@@ -174,6 +174,14 @@ def build_remede(validated_dir: str | Path, out_dir: str | Path, cfg: BuildConfi
             counts[split] = {"examples": part.height, "patients": part["patient_id"].n_unique(),
                              "seen_examples": int(part["seen_patient"].sum()), "classes": cls}
         info[task]["splits"] = counts
+        train = counts["train"]["classes"]
+        if sum(1 for c in train if c) < 2 and counts["train"]["examples"]:
+            # A finetune on one class learns nothing; say which task before anyone trains.
+            msg = (f"task {task}: the train split holds only class "
+                   f"{info[task]['options'][next(i for i, c in enumerate(train) if c)]!r} "
+                   f"({counts['train']['examples']} examples); check its labels' source columns")
+            info[task]["warnings"] = [msg]
+            log.warning("%s", msg)
         total = sum(c["examples"] for c in counts.values())
         info[task]["examples"] = total
         # Every encounter is an example or a counted drop.
@@ -206,6 +214,7 @@ def build_remede(validated_dir: str | Path, out_dir: str | Path, cfg: BuildConfi
                          "seen_scope": cfg.seen_scope},
         "seconds": round(time.perf_counter() - t0, 3),
         "leakage_ok": not failures,
+        "warnings": [w for t in info.values() for w in t.get("warnings", [])],
     }
     if provenance is not None:
         manifest["provenance"] = provenance
