@@ -32,7 +32,9 @@ rule validate_export:
         ),
         report=res("validated", "report.json"),
     log:
-        res("logs", "export", "validate_export.log"),
+        main=res("logs", "export", "validate_export.log"),
+        # The report again, beside the log: a failed job's outputs are removed, its logs kept.
+        report=res("logs", "export", "validate_report.json"),
     benchmark:
         res("benchmarks", "export", "validate_export.tsv")
     conda:
@@ -41,6 +43,13 @@ rule validate_export:
         dir=lambda wildcards: export_folder(),
         format=config["export"].get("format", "auto"),
         max_reject_rate=config["export"].get("max_reject_rate", 0.05),
+        export=config["export"],
+        remede=config["remede"],
+        seed=config["seed"],
+        held_out_site=config.get("held_out_site"),
+        # A site's own export must feed every configured task; the synthetic and MIMIC-III
+        # sources report readiness without failing on it (MIMIC-III needs its own windows).
+        require_ready=config["source"] == "export",
     script:
         "../scripts/export_validate.py"
 

@@ -1,15 +1,21 @@
-"""Validate the configured export; write typed tables, rejected rows and report.json."""
+"""Validate the configured export; write typed tables, rejected rows, report.json (also under
+logs/, so it survives a failed job) and the per-task readiness report."""
 
+import json
 import logging
 from pathlib import Path
 
 from lang1core.export import ExportSchemaError, format_summary, validate_export
+from lang1core.export.mapping import ExportMapping
 from lang1core.logs import setup_logging
 from lang1core.provenance import provenance
+from lang1core.remede.config import BuildConfig
+from lang1core.remede.readiness import format_readiness
 
 sm = snakemake  # noqa: F821 (snakemake injects this object)
-setup_logging(sm.log[0])
+setup_logging(sm.log.main)
 log = logging.getLogger("lang1core.export")
+log_report = Path(sm.log.report)
 try:
     report = validate_export(
         sm.params.dir,
@@ -17,10 +23,21 @@ try:
         fmt=sm.params.format,
         max_reject_rate=sm.params.max_reject_rate,
         provenance=provenance(sm.config, sm.config["seed"]),
+        mapping=ExportMapping.from_dict(sm.params.export),
+        tasks=BuildConfig.from_dict(sm.params.remede, seed=sm.params.seed, held_out_site=sm.params.held_out_site),
     )
 except ExportSchemaError as e:
     log.error("%s", e)  # the log names every missing table and column, not just the traceback
+    log_report.write_text(json.dumps({"export_dir": str(sm.params.dir), "ok": False, "unusable": e.problems},
+                                     indent=2))
     raise
+log_report.write_text(json.dumps(report, indent=2))
 log.info("summary\n%s", format_summary(report))
+log.info("%s", format_readiness(report["readiness"]))
 if not report["ok"]:
     raise SystemExit("export validation failed: " + "; ".join(report["failures"]))
+errors = report["readiness"]["errors"]
+for e in errors:
+    (log.error if sm.params.require_ready else log.warning)("readiness: %s", e)
+if errors and sm.params.require_ready:
+    raise SystemExit("export not ready: " + "; ".join(errors))
