@@ -43,6 +43,8 @@ rule remede_tasks:
         ENV
     params:
         remede=config["remede"],
+        # file_mode and dir_mode of the task files, which hold note text.
+        export=config["export"],
         seed=config["seed"],
         held_out_site=config.get("held_out_site"),
     script:

@@ -8,6 +8,7 @@ from pathlib import Path
 from lang1core.export import ExportSchemaError, format_summary, validate_export
 from lang1core.export.mapping import ExportMapping
 from lang1core.logs import setup_logging
+from lang1core.private_files import DIR_MODE, FILE_MODE, parse_mode
 from lang1core.provenance import provenance
 from lang1core.remede.config import BuildConfig
 from lang1core.remede.readiness import format_readiness
@@ -25,6 +26,8 @@ try:
         provenance=provenance(sm.config, sm.config["seed"]),
         mapping=ExportMapping.from_dict(sm.params.export),
         tasks=BuildConfig.from_dict(sm.params.remede, seed=sm.params.seed, held_out_site=sm.params.held_out_site),
+        file_mode=parse_mode(sm.params.export.get("file_mode"), FILE_MODE, "export.file_mode"),
+        dir_mode=parse_mode(sm.params.export.get("dir_mode"), DIR_MODE, "export.dir_mode"),
     )
 except ExportSchemaError as e:
     log.error("%s", e)  # the log names every missing table and column, not just the traceback

@@ -57,6 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="IANA zone that times with an offset or tz-aware parquet are converted to [UTC]")
     p.add_argument("--tasks", nargs="+", default=None, help="tasks the export must feed [all five]")
     p.add_argument("--held-out-site", default=None, help="site that forms the external split")
+    p.add_argument("--skip-readiness", action="store_true",
+                   help="check the contract only, not what each task would get")
     p.add_argument("--examples", type=nonnegative_int, default=2, metavar="N",
                    help="example rows printed per rejection reason")
     p.add_argument("--show-values", action="store_true",
@@ -70,6 +72,7 @@ def _settings(args: argparse.Namespace):
     import yaml
 
     from lang1core.export.mapping import ExportMapping
+    from lang1core.private_files import DIR_MODE, FILE_MODE, parse_mode
     from lang1core.remede.config import BuildConfig
 
     conf: dict = {}
@@ -89,7 +92,10 @@ def _settings(args: argparse.Namespace):
         remede["tasks"] = args.tasks
     held_out = args.held_out_site if args.held_out_site is not None else conf.get("held_out_site")
     tasks = BuildConfig.from_dict(remede, seed=conf.get("seed", 3407), held_out_site=held_out)
-    return ExportMapping.from_dict(export), tasks, export.get("format", "auto"), export.get("max_reject_rate", 0.05)
+    modes = {"file_mode": parse_mode(export.get("file_mode"), FILE_MODE, "export.file_mode"),
+             "dir_mode": parse_mode(export.get("dir_mode"), DIR_MODE, "export.dir_mode")}
+    return (ExportMapping.from_dict(export), tasks, export.get("format", "auto"),
+            export.get("max_reject_rate", 0.05), modes)
 
 
 def _print_values(out: Path, report: dict, examples: int) -> None:
@@ -127,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
     from lang1core.remede.readiness import format_readiness
 
     try:
-        mapping, tasks, fmt, max_reject_rate = _settings(args)
+        mapping, tasks, fmt, max_reject_rate, modes = _settings(args)
     except (ValueError, KeyError) as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -139,14 +145,15 @@ def _run(args: argparse.Namespace) -> int:
     try:
         try:
             report = validate_export(args.dir, out, fmt=fmt, max_reject_rate=max_reject_rate,
-                                     mapping=mapping, tasks=tasks)
+                                     mapping=mapping, tasks=None if args.skip_readiness else tasks, **modes)
         except ExportSchemaError as e:
             print(f"export {args.dir} is unusable:", file=sys.stderr)
             for p in e.problems:
                 print(f"  {p}", file=sys.stderr)
             return EXIT_UNUSABLE
         print(format_summary(report, examples=args.examples))
-        print(format_readiness(report["readiness"]))
+        if "readiness" in report:
+            print(format_readiness(report["readiness"]))
         if args.show_values:
             _print_values(Path(out), report, args.examples)
     finally:
@@ -154,6 +161,6 @@ def _run(args: argparse.Namespace) -> int:
             tmp.cleanup()
     if args.out:
         print(f"\nwritten to {args.out} (report.json, {{table}}.parquet, rejected/)")
-    if report["readiness"]["errors"]:
+    if report.get("readiness", {}).get("errors"):
         return EXIT_UNUSABLE
     return 0 if report["ok"] else EXIT_TOO_MANY_REJECTED

@@ -272,7 +272,8 @@ def _open_csv(file: Path, table: str, staging: Path, mapping: ExportMapping) -> 
             n = lf.select(pl.len()).collect().item()
         except pl.exceptions.PolarsError as e:  # the strict pass missed something polars refuses
             n = -1
-            problems.append(f"{file.name}: polars could not read it ({str(e).splitlines()[0]})")
+            # The type only: polars' message may quote the record.
+            problems.append(f"{file.name}: polars could not read it ({type(e).__name__})")
         if n == scan.n_records:
             return TableSource(table, file, fmt, header, lf, n, bad_bytes, problems)
         if n >= 0:

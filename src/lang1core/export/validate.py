@@ -25,6 +25,7 @@ import polars as pl
 from lang1core.export.contract import DATE, DATETIME, INT, STR, TABLE_ORDER, TABLES, Column, Table
 from lang1core.export.mapping import ExportMapping
 from lang1core.export.reading import BROKEN, ROW, ExportSchemaError, TableSource, open_table
+from lang1core.private_files import DIR_MODE, FILE_MODE, make_private, private_umask
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,8 @@ def output_columns(t: Table, present: list[str], mapping: ExportMapping | None =
 
 def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "auto",
                     max_reject_rate: float | None = None, provenance: dict | None = None,
-                    mapping: ExportMapping | None = None, tasks=None) -> dict:
+                    mapping: ExportMapping | None = None, tasks=None, file_mode: int = FILE_MODE,
+                    dir_mode: int = DIR_MODE) -> dict:
     """Validate the five tables in `export_dir`; write typed tables, rejected rows and report.json.
 
     Raises ExportSchemaError (naming every file and column) when a table or a required
@@ -262,23 +264,27 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
     is written. Returns the report; its `ok` is False when a table's rejected share exceeds
     `max_reject_rate`. `mapping` says how the site's export differs from the contract.
     With `tasks` (a remede BuildConfig) the report gains `readiness`: what each configured
-    task would get from this export (`lang1core.remede.readiness`).
+    task would get from this export (`lang1core.remede.readiness`). Everything written
+    holds patient data: files are `file_mode`, folders `dir_mode` (owner only by default).
     """
     export_dir, out_dir = Path(export_dir), Path(out_dir)
     mapping = mapping or ExportMapping()
     staging = out_dir / ".staging"
     try:
-        report = _validate(export_dir, out_dir, staging, fmt, max_reject_rate, mapping)
+        with private_umask(dir_mode):
+            out_dir.mkdir(parents=True, exist_ok=True)
+            report = _validate(export_dir, out_dir, staging, fmt, max_reject_rate, mapping)
+            if tasks is not None:
+                from lang1core.remede.readiness import readiness
+
+                report["readiness"] = readiness(out_dir, tasks, report)
+            if provenance is not None:
+                report["provenance"] = provenance
+            (out_dir / "report.json").write_text(json.dumps(report, indent=2))
     finally:
         # Staged copies hold note text: never left behind, whatever went wrong.
         shutil.rmtree(staging, ignore_errors=True)
-    if tasks is not None:
-        from lang1core.remede.readiness import readiness
-
-        report["readiness"] = readiness(out_dir, tasks, report)
-    if provenance is not None:
-        report["provenance"] = provenance
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2))
+        make_private(out_dir, file_mode, dir_mode)
     return report
 
 

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lang1core.logs import setup_logging
+    from lang1core.private_files import make_private
     from lang1core.remede.build import build_remede
     from lang1core.remede.config import BuildConfig
     from lang1core.remede.leakage import LeakageError
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     write_tables(out, manifest, out / "stats")
     write_lm_eval(out, out / "lm_eval", list(cfg.tasks), list(TEST_SPLITS), probe_splits=list(cfg.probe_splits),
                   max_note_tokens=args.max_note_tokens)
+    # The stats and lm-eval files sit beside the task files; the folder stays owner-only.
+    make_private(out)
     for task, info in manifest["tasks"].items():
         print(f"{task:<12} {info['examples']:>8} examples  " +
               "  ".join(f"{s}={c['examples']}" for s, c in info["splits"].items()))
