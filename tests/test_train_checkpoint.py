@@ -92,3 +92,37 @@ def test_world_size_mismatch_is_refused_by_name(tmp_path):
     (path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(RuntimeError, match="4 rank"):
         ckpt.load_checkpoint(path, model=model, optimizer=opt)
+
+
+class _RunsCode:
+    """What a tampered state file would carry: an object whose unpickling calls a function."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.makedirs, ("TAMPERED_MARKER_DIR",))
+
+
+@pytest.mark.parametrize("name", ["trainer.pt", "rank0.pt"])
+def test_tampered_checkpoint_is_refused_without_running_code(tmp_path, monkeypatch, name):
+    model, opt = _stepped(0)
+    path = _save(tmp_path, 3, model, opt)
+    state = torch.load(path / name, weights_only=True)
+    state["payload"] = _RunsCode()
+    torch.save(state, path / name)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match=rf"{name}: refused to load"):
+        ckpt.load_checkpoint(path, model=model, optimizer=opt)
+    assert not (tmp_path / "TAMPERED_MARKER_DIR").exists()
+
+
+def test_state_files_hold_only_tensors_and_plain_values(tmp_path):
+    import numpy as np
+
+    model, opt = _stepped(0)
+    np.random.seed(7)
+    path = _save(tmp_path, 2, model, opt)
+    want = np.random.rand(3)
+    np.random.seed(8)
+    ckpt.load_checkpoint(path, model=model, optimizer=opt)
+    assert np.array_equal(np.random.rand(3), want)  # numpy's RNG survives the plain round trip

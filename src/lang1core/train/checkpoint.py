@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import random
 import re
 import shutil
@@ -63,7 +64,11 @@ def _fsync_tree(path: Path) -> None:
 
 
 def rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(),
+    """RNG states as tensors and plain values only, so they load with weights_only=True."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": random.getstate(),
+             "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
              "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -72,7 +77,9 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    n = state["numpy"]
+    np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+                         n["cached_gaussian"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -199,12 +206,24 @@ def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
         dcp.load(state, checkpoint_id=str(path / "model_optim"), no_dist=not dist.is_initialized())
     set_state_dict(model, optimizer, model_state_dict=state["model"],
                    optim_state_dict=state["optim"])
-    trainer_state = torch.load(path / "trainer.pt", weights_only=False)
+    trainer_state = _load_plain(path / "trainer.pt")
     rank_state = None
     if restore_rank_state:
-        rank_state = torch.load(path / f"rank{_rank()}.pt", weights_only=False)
+        rank_state = _load_plain(path / f"rank{_rank()}.pt")
         set_rng_state(rank_state.pop("rng"))
     return trainer_state, rank_state, meta
+
+
+def _load_plain(file: Path) -> dict:
+    """A state file of tensors and plain values. weights_only=True refuses anything else, so a
+    tampered checkpoint cannot run code when it is loaded."""
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise RuntimeError(
+            f"{file}: refused to load: it holds objects other than tensors and plain values "
+            f"({str(e).splitlines()[0][:200]}); it was tampered with or written by an older lang1 — "
+            "start a new output folder") from None
 
 
 def load_meta(path: str | Path) -> dict[str, Any]:
