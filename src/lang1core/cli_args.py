@@ -32,6 +32,9 @@ def bounded(kind: type = float, low: float | None = None, high: float | None = N
 
 
 fraction = bounded(float, 0.0, 1.0)
+# A share strictly above 0 and at most 1 (a confidence level, an alert rate).
+open_fraction = bounded(float, 0.0, 1.0, low_open=True)
+nonnegative_float = bounded(float, 0.0)
 positive_int = bounded(int, 1)
 nonnegative_int = bounded(int, 0)
 positive_float = bounded(float, 0.0, low_open=True)

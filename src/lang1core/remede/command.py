@@ -7,22 +7,24 @@ from __future__ import annotations
 
 import argparse
 
+from lang1core.cli_args import fraction, nonnegative_float, nonnegative_int, positive_int
+
 HELP = "build the ReMedE task files, tables and lm-eval tasks from a validated export"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("validated", help="folder of validated tables (the export stage's R/validated)")
     p.add_argument("out", help="output folder (R/remede)")
-    p.add_argument("--seed", type=int, default=3407, help="seed of the train/val/test hash")
+    p.add_argument("--seed", type=nonnegative_int, default=3407, help="seed of the train/val/test hash")
     p.add_argument("--held-out-site", default=None, help="site whose examples form the external split")
     p.add_argument("--tasks", nargs="+", default=None, help="tasks to build (default: all five)")
-    p.add_argument("--los-edges", type=float, nargs="+", default=None,
+    p.add_argument("--los-edges", type=nonnegative_float, nargs="+", default=None,
                    help="fixed LOS upper bin edges in days, e.g. 2 3 5 (default: train-split quartiles)")
     p.add_argument("--split-by", choices=["patient", "encounter"], default="patient",
                    help="unit assigned to train/val/test")
-    p.add_argument("--max-leakage-rate", type=float, default=0.01,
+    p.add_argument("--max-leakage-rate", type=fraction, default=0.01,
                    help="largest share of a task's notes that may match its leakage patterns")
-    p.add_argument("--max-note-tokens", type=int, default=512,
+    p.add_argument("--max-note-tokens", type=positive_int, default=512,
                    help="note tokens the lm-eval tasks keep (the first ones, as the scorer)")
     p.add_argument("--log", default=None, help="also log to this file")
 
