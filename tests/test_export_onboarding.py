@@ -107,3 +107,10 @@ def test_empty_claims_is_fine_when_no_task_needs_it(tmp_path, capsys):
     assert "ERROR: task denial: no examples — the claims table has no rows" in capsys.readouterr().out
     tasks = ["readmission", "mortality", "los", "cci"]
     assert cli.main(["validate-export", str(src), "--tasks", *tasks, "--quiet"]) == 0
+
+
+def test_readiness_warns_about_a_single_class_train_split(tmp_path, capsys):
+    src = make_export(tmp_path / "export")  # nobody in the tiny export dies
+    assert cli.main(["validate-export", str(src), "--tasks", "mortality", "--quiet"]) == 0
+    assert "WARNING: task mortality: the train split holds one class only {'no': 1, 'yes': 0}" in \
+        capsys.readouterr().out

@@ -58,7 +58,7 @@ def readiness(validated_dir: str | Path, cfg: BuildConfig, report: dict | None =
     stays = enc.filter(pl.col("encounter_class").is_in(list(cfg.encounter_classes)))
     sites = dict(zip(*enc.group_by("site").len().sort("site").get_columns()))
     examples, info = task_examples(tables, cfg)
-    errors, out = [], {}
+    errors, warnings, out = [], [], {}
     if cfg.held_out_site is not None and cfg.held_out_site not in sites:
         errors.append(f"held_out_site {cfg.held_out_site!r} is not a site of the export "
                       f"(sites: {', '.join(map(repr, sites)) or 'none'})")
@@ -75,6 +75,8 @@ def readiness(validated_dir: str | Path, cfg: BuildConfig, report: dict | None =
                  "labels": "derivable" if why_no_label is None else f"not derivable: {why_no_label}",
                  "note_types_needed": have, "drops": i["drops"]}
         out[task] = entry
+        if train.height and sum(1 for n in classes.values() if n) < 2:
+            warnings.append(f"task {task}: the train split holds one class only {classes}")
         if df.height:
             continue
         if stays.height == 0:
@@ -91,7 +93,7 @@ def readiness(validated_dir: str | Path, cfg: BuildConfig, report: dict | None =
             cause = f"every stay was dropped; most for '{reason}' ({n})"
         errors.append(f"task {task}: no examples — {cause}")
     return {"tasks": out, "sites": sites, "held_out_site": cfg.held_out_site, "note_types": found_types,
-            "errors": errors}
+            "warnings": warnings, "errors": errors}
 
 
 def format_readiness(r: dict) -> str:
@@ -108,6 +110,8 @@ def format_readiness(r: dict) -> str:
     site = r["held_out_site"]
     lines.append(f"  sites: {', '.join(f'{s} ({n})' for s, n in r['sites'].items())}; held_out_site: "
                  + (f"{site!r} ({'found' if site in r['sites'] else 'NOT FOUND'})" if site else "none"))
+    for w in r.get("warnings", []):
+        lines.append(f"WARNING: {w}")
     for e in r["errors"]:
         lines.append(f"ERROR: {e}")
     return "\n".join(lines)
