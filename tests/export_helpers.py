@@ -1,4 +1,4 @@
-"""A tiny valid export (DESIGN §3) that tests corrupt one thing at a time."""
+"""A tiny valid export (lang1core.export.contract) that tests corrupt one thing at a time."""
 
 from __future__ import annotations
 

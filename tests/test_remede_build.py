@@ -1,7 +1,7 @@
 """ReMedE task building on hand-made encounters: every label rule, exclusions, split
 boundaries, seen_patient, the leakage check, note selection, and the manifest's accounting.
 
-Each test writes a tiny export (DESIGN §3), validates it with the export stage's own
+Each test writes a tiny export (lang1core.export.contract), validates it with the export stage's own
 validator, and builds the tasks through the same function the workflow calls."""
 
 from __future__ import annotations

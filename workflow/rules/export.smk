@@ -1,4 +1,4 @@
-# Stage: export validation and source adapters (DESIGN §2-3).
+# Stage: export validation and source adapters (contract: src/lang1core/export/contract.py).
 # Whatever the source (synthetic hospital, a site's own export, MIMIC-III through its
 # adapter), the five contract tables are checked here and every later stage reads only
 # R/validated/*.parquet.

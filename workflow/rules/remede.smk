@@ -1,4 +1,4 @@
-# Stage: remede. The five ReMedE tasks (DESIGN §4) as multiple-choice examples about one note,
+# Stage: remede. The five ReMedE tasks (src/lang1core/remede/tasks.py) as multiple-choice examples about one note,
 # with time-based splits, the reading-comprehension probe, the study's Tables B1-B7 and
 # lm-evaluation-harness task files. Reads only R/validated/.
 

@@ -1,4 +1,4 @@
-"""EHR exports: the contract (DESIGN §3), reading, validation and the MIMIC-III adapter."""
+"""EHR exports: the contract (contract.py), reading, validation and the MIMIC-III adapter."""
 
 from lang1core.export.contract import CONTRACT, TABLE_ORDER, TABLES
 from lang1core.export.reading import ExportSchemaError, open_table, read_table

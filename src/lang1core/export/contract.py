@@ -1,4 +1,4 @@
-"""The EHR export contract (DESIGN §3) as data.
+"""The EHR export contract as data (README "Using your own data").
 
 A site's SQL writes five tables; this module says which columns each must have, how each
 column is typed once validated, which may be empty, which values are allowed, and how the
@@ -32,7 +32,7 @@ class Column:
     nullable: bool = False
     # Categorical columns are stripped and lowercased so "Inpatient " and "inpatient" agree.
     lowercase: bool = False
-    # Closed vocabularies (only where DESIGN §3 fixes the list); None keeps the column open.
+    # Closed vocabularies (only where the contract fixes the list); None keeps the column open.
     allowed: tuple[str, ...] | None = None
     # Free text is kept byte for byte (no stripping); everything else is whitespace-stripped.
     text: bool = False

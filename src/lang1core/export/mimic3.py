@@ -1,4 +1,4 @@
-"""MIMIC-III onto the export contract (DESIGN §3).
+"""MIMIC-III onto the export contract (contract.py).
 
 Maps the published layout of NOTEEVENTS, ADMISSIONS, PATIENTS and DIAGNOSES_ICD (.csv or
 .csv.gz, upper- or lower-case names as in the full release and the demo) to the five

@@ -1,4 +1,4 @@
-"""Build the ReMedE tasks from validated export tables (DESIGN §2, §4).
+"""Build the ReMedE tasks from validated export tables.
 
 validated/*.parquet -> remede/{task}/{split}.parquet, remede/probe/{split}.parquet and
 remede/manifest.json (options, LOS edges, CCI method, windows, every drop by reason, class

@@ -1,4 +1,4 @@
-"""Build the ReMedE tasks (DESIGN §4) from a validated export outside the workflow: task
+"""Build the ReMedE tasks (tasks.py) from a validated export outside the workflow: task
 files per split, the probe, manifest.json, Tables B1-B7 under OUT/stats and lm-eval task
 files under OUT/lm_eval. Options are the study's defaults; the workflow's `remede:` config
 section sets the rest."""

@@ -1,7 +1,7 @@
 """How the ReMedE tasks are built: every choice the study made, as explicit fields.
 
 `BuildConfig.from_dict` takes the workflow's `remede:` config section (already validated by
-the schema) so the library never reads YAML itself; defaults are the study's (DESIGN §4).
+the schema) so the library never reads YAML itself; defaults are the study's.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-# The study's windows (DESIGN §4): train/val/test 8:1:1 from 2013 to May 2021, temporal test
+# The study's windows: train/val/test 8:1:1 from 2013 to May 2021, temporal test
 # June-December 2021, temporal 2024 the headline. Both ends inclusive, on the note's date.
 DEFAULT_WINDOWS = {
     "train": ("2013-01-01", "2021-05-31"),

@@ -1,4 +1,4 @@
-"""Time-based splits (DESIGN §4) and the seen-patient flag (study Appendix L).
+"""Time-based splits and the seen-patient flag (study Appendix L).
 
 - `external`: every example of the held-out site that falls in one of the task's windows;
   the site appears in no other split.

@@ -1,4 +1,4 @@
-"""The tasks' definitions (DESIGN §4): which note feeds each, the question and its options.
+"""The tasks' definitions: which note feeds each, the question and its options.
 
 Options are in label order: label i is option i, and its letter is LETTERS[i].
 """
@@ -52,7 +52,7 @@ TASKS: dict[str, Task] = {
         "history_and_physical",
         "Given the above history and physical note of the patient, what is the patient's "
         "Charlson Comorbidity Index?",
-        # The study's prompt prints "score 4 to 7" for D; the bins are 5-7 (DESIGN §4).
+        # The study's prompt prints "score 4 to 7" for D; the bins are 5-7 (lang1core.charlson.cci_bin).
         ("score 0", "score 1 to 2", "score 3 to 4", "score 5 to 7", "score more than 7"),
     ),
     "denial": Task(
