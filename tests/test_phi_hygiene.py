@@ -91,3 +91,14 @@ def test_make_private_sets_every_level(tmp_path):
     make_private(tmp_path / "a")
     assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "a" / "b" / "f.parquet").stat().st_mode) == 0o600
+
+
+def test_make_private_paths_uses_the_configured_modes(tmp_path):
+    from lang1core.private_files import make_private_paths
+
+    (tmp_path / "corpus").mkdir()
+    f = tmp_path / "corpus" / "clean.parquet"
+    f.write_bytes(b"x")
+    make_private_paths([f, tmp_path / "corpus" / "absent.parquet"], {"export": {"file_mode": "0640"}})
+    assert stat.S_IMODE(f.stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "corpus").stat().st_mode) == 0o700
