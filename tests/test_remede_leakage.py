@@ -34,6 +34,8 @@ MORTALITY_NOTES = [
     ("leak_tod", HP_HEAD + HP_TAIL + "Time of death 14:02, family at bedside.", True),
     ("leak_after_fh", HP_HEAD + "FAMILY HISTORY: father died of MI.\nHOSPITAL COURSE: Pt was pronounced "
      "at 22:10 after asystole.\n", True),
+    ("leak_after_fh_caps", HP_HEAD + "FH: mother deceased.\nHOSPITAL COURSE\nPt expired on day 3.\n", True),
+    ("leak_after_fh_blank", HP_HEAD + "Family history: father died of MI.\n\nPt expired on day 3.\n", True),
     ("clean", HP_HEAD + HP_TAIL, False),
 ]
 

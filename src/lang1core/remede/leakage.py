@@ -28,8 +28,9 @@ OTHER_SECTIONS = {
     "social history": "social history section", "social hx": "social history section",
     "shx": "social history section", "sh": "social history section",
 }
-# Headings that end such a section (the usual H&P order; a line "Word:" also ends it).
-_ANY_HEADING = re.compile(r"^[ \t]*[A-Z][A-Za-z /&()]{1,40}:", re.M)
+# What ends such a section: the next heading ("Word:" or an all-capitals line) or a blank
+# line, so a section never swallows the rest of the note.
+_SECTION_END = re.compile(r"^[ \t]*(?:[A-Z][A-Za-z /&()]{1,40}:|[A-Z][A-Z /&()]{2,40}[ \t]*$|[ \t]*$)", re.M)
 
 # Context cues, searched in the match's sentence (before the match unless said otherwise).
 _RELATIVE = (r"\b(?:father|mother|dad|mom|brother|sister|sibling|son|daughter|grand(?:father|mother|parent)s?"
@@ -60,7 +61,7 @@ def _sections(text: str) -> list[tuple[int, int, str]]:
         why = OTHER_SECTIONS.get(m.group(1).strip().lower())
         if why is None:
             continue
-        nxt = _ANY_HEADING.search(text, m.end())
+        nxt = _SECTION_END.search(text, m.end() + 1)
         out.append((m.start(), nxt.start() if nxt else len(text), why))
     return out
 
