@@ -25,6 +25,7 @@ REMEDE_TABLES = ["B1_counts", "B2_demographics"] + [
 rule remede_tasks:
     input:
         tables=expand(res("validated", "{table}.parquet"), table=EXPORT_TABLES),
+        readiness=res("validated", "readiness.json"),
     output:
         examples=expand(
             res("remede", "{task}", "{split}.parquet"),

@@ -1,5 +1,5 @@
-"""Validate the configured export; write typed tables, rejected rows, report.json (also under
-logs/, so it survives a failed job) and the per-task readiness report."""
+"""Validate the configured export; write typed tables, rejected rows and report.json (also
+under logs/, so it survives a failed job)."""
 
 import json
 import logging
@@ -10,8 +10,6 @@ from lang1core.export.mapping import ExportMapping
 from lang1core.logs import setup_logging
 from lang1core.private_files import DIR_MODE, FILE_MODE, parse_mode
 from lang1core.provenance import provenance
-from lang1core.remede.config import BuildConfig
-from lang1core.remede.readiness import format_readiness
 
 sm = snakemake  # noqa: F821 (snakemake injects this object)
 setup_logging(sm.log.main)
@@ -25,7 +23,6 @@ try:
         max_reject_rate=sm.params.max_reject_rate,
         provenance=provenance(sm.config, sm.config["seed"]),
         mapping=ExportMapping.from_dict(sm.params.export),
-        tasks=BuildConfig.from_dict(sm.params.remede, seed=sm.params.seed, held_out_site=sm.params.held_out_site),
         file_mode=parse_mode(sm.params.export.get("file_mode"), FILE_MODE, "export.file_mode"),
         dir_mode=parse_mode(sm.params.export.get("dir_mode"), DIR_MODE, "export.dir_mode"),
     )
@@ -36,11 +33,5 @@ except ExportSchemaError as e:
     raise
 log_report.write_text(json.dumps(report, indent=2))
 log.info("summary\n%s", format_summary(report))
-log.info("%s", format_readiness(report["readiness"]))
 if not report["ok"]:
     raise SystemExit("export validation failed: " + "; ".join(report["failures"]))
-errors = report["readiness"]["errors"]
-for e in errors:
-    (log.error if sm.params.require_ready else log.warning)("readiness: %s", e)
-if errors and sm.params.require_ready:
-    raise SystemExit("export not ready: " + "; ".join(errors))

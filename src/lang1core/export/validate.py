@@ -277,7 +277,7 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
             if tasks is not None:
                 from lang1core.remede.readiness import readiness
 
-                report["readiness"] = readiness(out_dir, tasks, report)
+                report["readiness"] = readiness(out_dir, tasks)
             if provenance is not None:
                 report["provenance"] = provenance
             (out_dir / "report.json").write_text(json.dumps(report, indent=2))

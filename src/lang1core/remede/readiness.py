@@ -44,7 +44,7 @@ def _label_source(task: str, tables: dict, stays: pl.DataFrame) -> str | None:
     return None
 
 
-def readiness(validated_dir: str | Path, cfg: BuildConfig, report: dict | None = None) -> dict:
+def readiness(validated_dir: str | Path, cfg: BuildConfig) -> dict:
     """Per-task readiness of the validated tables in `validated_dir` (see the module doc).
 
     Returns {"tasks": {task: {...}}, "sites": {...}, "note_types": {...}, "errors": [...]};
