@@ -70,3 +70,11 @@ def test_evaluate_command_reports_the_bad_row_without_a_traceback(tmp_path, caps
     err = capsys.readouterr().err
     assert code == 2 and "mortality/test.parquet, row 5: probabilities sum to 1.1, not 1" in err
     assert "Traceback" not in err
+
+
+def test_remede_options_that_contradict_are_a_message_not_a_traceback(tmp_path, capsys):
+    assert cli.main(["remede", str(tmp_path), str(tmp_path / "o"), "--los-edges", "5", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "remede.los.edges: [5.0, 3.0] must be strictly increasing" in err and "Traceback" not in err
+    assert cli.main(["remede", str(tmp_path / "none"), str(tmp_path / "o")]) == 2
+    assert "no validated patients table" in capsys.readouterr().err

@@ -30,6 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     from lang1core.logs import setup_logging
@@ -47,11 +48,12 @@ def run(args: argparse.Namespace) -> int:
         d["tasks"] = args.tasks
     if args.los_edges:
         d["los"] = {"edges": args.los_edges}
-    cfg = BuildConfig.from_dict(d, seed=args.seed, held_out_site=args.held_out_site)
     try:
+        cfg = BuildConfig.from_dict(d, seed=args.seed, held_out_site=args.held_out_site)
         manifest = build_remede(args.validated, args.out, cfg)
-    except LeakageError as e:
-        print(f"error: {e}")
+    except (LeakageError, ValueError, FileNotFoundError) as e:
+        # Options that contradict each other, a missing or stale validated table, a leak.
+        print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)
     write_tables(out, manifest, out / "stats")
