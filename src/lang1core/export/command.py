@@ -109,9 +109,9 @@ def _print_values(out: Path, report: dict, examples: int) -> None:
         rej = pl.read_parquet(out / "rejected" / f"{name}.parquet")
         for reason in r["reasons"]:
             for rec in rej.filter(pl.col("reason") == reason).head(examples).iter_rows(named=True):
-                m = re.search(r"column (\w+)", rec["detail"])
-                value = rec.get(m.group(1)) if m else None
-                print(f"  {name}, row {rec['row']}, {reason}: {value!r}"[:200])
+                m = re.search(r"column (\w+)", rec["detail"] or "")
+                if m:  # reasons about a pair of columns (ordering) or a whole record have no one value
+                    print(f"  {name}, row {rec['row']}, column {m.group(1)}: {rec.get(m.group(1))!r}"[:200])
 
 
 def run(args: argparse.Namespace) -> int:
