@@ -328,3 +328,15 @@ def test_single_class_train_split_warns_naming_the_task(tmp_path, caplog):
     warned = [w for w in manifest["warnings"] if w.startswith("task mortality:")]
     assert warned and "only class 'no'" in warned[0]
     assert any("task mortality: the train split holds only class" in r.getMessage() for r in caplog.records)
+
+
+def test_family_history_deaths_do_not_fail_the_build_but_are_counted(tmp_path):
+    rows = base_rows()
+    fh = HP_TEXT + "\nFAMILY HISTORY: Father died at 86. Maternal grandfather died of MI.\nPE: JVP 9 cm."
+    rows["notes"] = [r if r[3] != HP or r[2] != "E5" else r[:5] + [fh] for r in rows["notes"]]
+    manifest, _ = build(tmp_path, rows=rows)  # the default 1% limit: one bare match would fail it
+    rep = manifest["tasks"]["mortality"]["leakage"]
+    assert manifest["leakage_ok"] and rep["matched"] == 0 and rep["raw_matched"] == 1
+    died = rep["patterns"][r"\bdied\b"]
+    assert died["set_aside"] == {"family history section": 1}
+    assert died["set_aside_example_ids"]["family history section"] == ["mortality:E5"]
