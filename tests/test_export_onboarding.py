@@ -114,3 +114,69 @@ def test_readiness_warns_about_a_single_class_train_split(tmp_path, capsys):
     assert cli.main(["validate-export", str(src), "--tasks", "mortality", "--quiet"]) == 0
     assert "WARNING: task mortality: the train split holds one class only {'no': 1, 'yes': 0}" in \
         capsys.readouterr().out
+
+
+def test_readme_worked_example_is_a_valid_mapping():
+    import re
+    from pathlib import Path
+
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    block = re.search(r"```yaml\n(# site\.yaml\n.*?)```", readme, re.S).group(1)
+    conf = yaml.safe_load(block)
+    schema = yaml.safe_load((root / "workflow" / "schemas" / "export.schema.yaml").read_text())
+    jsonschema.validate(conf["export"], schema)
+    m = ExportMapping.from_dict(conf["export"])
+    assert m.encoding == "cp1252" and m.delimiter == ";" and m.values["note_type"] == {
+        "history and physical": "history_and_physical", "discharge summary": "discharge_summary"}
+
+
+def test_readme_worked_example_reads_a_site_style_export(tmp_path, capsys):
+    """The README's site: cp1252, ';', MRN, US dates, its own note type names, "Died", UTC times."""
+    import csv
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    conf = yaml.safe_load(re.search(r"```yaml\n(# site\.yaml\n.*?)```", readme, re.S).group(1))
+    rows, headers = valid_rows(), {t: list(h) for t, h in HEADERS.items()}
+    us_date = lambda v: f"{v[5:7]}/{v[8:10]}/{v[:4]}" if v else v  # noqa: E731
+    us_time = lambda v: f"{us_date(v[:10])} {v[11:16]}" if v else v  # noqa: E731
+    utc = lambda v: f"{v[:10]}T{v[11:16]}:00Z" if v else v  # noqa: E731
+    for r in rows["patients"]:
+        r[1] = us_date(r[1])
+    for r in rows["encounters"]:
+        r[6], r[7] = utc(r[6]), utc(r[7])
+    rows["encounters"][0][8] = "Died"
+    for r in rows["notes"]:
+        r[3] = {"history_and_physical": "History and Physical", "discharge_summary": "Discharge Summary"}.get(
+            r[3].lower(), r[3])
+        r[4] = us_time(r[4])
+    rows["notes"][1][5] = "Discharged home, stable. Café con leche spots noted."
+    for r in rows["claims"]:
+        r[4], r[5] = us_date(r[4]), us_date(r[5])
+    headers["patients"][0] = "MRN"
+    headers["notes"][1], headers["notes"][3] = "MRN", "Note Type"
+    src = tmp_path / "lang1_export"
+    src.mkdir()
+    for t in HEADERS:
+        with open(src / f"{t}.csv", "w", newline="", encoding="cp1252") as f:
+            w = csv.writer(f, delimiter=";")
+            w.writerow(headers[t])
+            w.writerows(rows[t])
+    conf["export"]["dir"] = str(src)
+    conf["held_out_site"] = "site_b"
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(conf))
+    out = tmp_path / "validated"
+    assert cli.main(["validate-export", str(src), "--config", str(path), "--out", str(out), "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert all(t["rejected"] == 0 for t in report["tables"].values())
+    enc = pl.read_parquet(out / "encounters.parquet")
+    assert str(enc["admit_time"][0]) == "2021-03-01 03:15:00"  # 08:15 UTC in New York
+    assert enc["discharge_disposition"][0] == "expired"
+    assert "Café" in pl.read_parquet(out / "notes.parquet")["text"][1]
+    ready = report["readiness"]
+    assert ready["tasks"]["mortality"]["train_classes"] == {"no": 0, "yes": 1}
