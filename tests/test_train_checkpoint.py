@@ -126,3 +126,33 @@ def test_state_files_hold_only_tensors_and_plain_values(tmp_path):
     np.random.seed(8)
     ckpt.load_checkpoint(path, model=model, optimizer=opt)
     assert np.array_equal(np.random.rand(3), want)  # numpy's RNG survives the plain round trip
+
+
+def test_tampered_model_metadata_is_refused_without_running_code(tmp_path, monkeypatch):
+    import pickle
+
+    model, opt = _stepped(0)
+    path = _save(tmp_path, 4, model, opt)
+    (path / "model_optim" / ".metadata").write_bytes(pickle.dumps(_RunsCode()))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match=r"model_optim/\.metadata: refused to load: (os|posix)\.makedirs is not allowed"):
+        ckpt.load_checkpoint(path, model=model, optimizer=opt)
+    assert not (tmp_path / "TAMPERED_MARKER_DIR").exists()
+
+
+def test_tampered_optimizer_entry_is_refused_without_running_code(tmp_path, monkeypatch):
+    import io
+
+    from torch.distributed.checkpoint.metadata import MetadataIndex
+    from torch.distributed.checkpoint.planner import LoadItemType, ReadItem
+
+    buf = io.BytesIO()
+    torch.save({"lr": _RunsCode()}, buf)
+    buf.seek(0)
+    item = ReadItem(type=LoadItemType.BYTE_IO, dest_index=MetadataIndex("optim.param_groups"),
+                    dest_offsets=torch.Size([0]), storage_index=MetadataIndex("optim.param_groups"),
+                    storage_offsets=torch.Size([0]), lengths=torch.Size([0]))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match="optim.param_groups: refused to load"):
+        ckpt._SafeLoadPlanner().load_bytes(item, buf)
+    assert not (tmp_path / "TAMPERED_MARKER_DIR").exists()

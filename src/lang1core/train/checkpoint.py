@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import io
 import os
 import pickle
 import random
@@ -34,6 +35,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint import FileSystemReader
+from torch.distributed.checkpoint.api import CheckpointException
+from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
 log = logging.getLogger(__name__)
@@ -203,7 +207,14 @@ def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
     state = {"model": model_sd, "optim": optim_sd}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*single process")
-        dcp.load(state, checkpoint_id=str(path / "model_optim"), no_dist=not dist.is_initialized())
+        try:
+            dcp.load(state, checkpoint_id=str(path / "model_optim"), storage_reader=_SafeReader(path / "model_optim"),
+                     planner=_SafeLoadPlanner(), no_dist=not dist.is_initialized())
+        except CheckpointException as e:  # DCP gathers each rank's failure into one: name the refusal
+            refused = re.search(r"(\S+: refused to load: [^;\n'\"]*)", f"{e} {getattr(e, 'failures', '')!r}")
+            if refused:
+                raise RuntimeError(refused.group(1)) from None
+            raise
     set_state_dict(model, optimizer, model_state_dict=state["model"],
                    optim_state_dict=state["optim"])
     trainer_state = _load_plain(path / "trainer.pt")
@@ -212,6 +223,58 @@ def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
         rank_state = _load_plain(path / f"rank{_rank()}.pt")
         set_rng_state(rank_state.pop("rng"))
     return trainer_state, rank_state, meta
+
+
+# What DCP's .metadata may name: its own metadata classes, tensor sizes, dtypes and layouts.
+_METADATA_GLOBALS = {("torch", "Size"), ("torch._utils", "_get_layout"), ("torch.serialization", "_get_layout"),
+                     ("collections", "OrderedDict"),
+                     ("torch.distributed.checkpoint.filesystem", "_StorageInfo"),
+                     ("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"),
+                     ("pathlib._local", "PosixPath"), ("pathlib._local", "PurePosixPath")}
+
+
+class _MetadataUnpickler(pickle.Unpickler):
+    """Unpickles DCP metadata, refusing any global but its data classes (no code can run)."""
+
+    def find_class(self, module: str, name: str):
+        obj = super().find_class(module, name) if self._allowed(module, name) else None
+        if obj is None or (module == "torch.distributed.checkpoint.metadata" and not isinstance(obj, type)):
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in checkpoint metadata")
+        return obj
+
+    @staticmethod
+    def _allowed(module: str, name: str) -> bool:
+        return ((module, name) in _METADATA_GLOBALS or module == "torch.distributed.checkpoint.metadata"
+                or (module == "torch" and isinstance(getattr(torch, name, None), torch.dtype)))
+
+
+class _SafeReader(FileSystemReader):
+    """DCP's reader, with the metadata checked by `_MetadataUnpickler` before it is loaded."""
+
+    def read_metadata(self, *args, **kwargs):
+        file = Path(str(self.path)) / ".metadata"
+        try:
+            with open(file, "rb") as f:
+                _MetadataUnpickler(f).load()
+        except pickle.UnpicklingError as e:
+            raise RuntimeError(f"{file}: refused to load: {e}; it was tampered with — start a new "
+                               "output folder") from None
+        return super().read_metadata(*args, **kwargs)
+
+
+class _SafeLoadPlanner(DefaultLoadPlanner):
+    """DCP's planner, with non-tensor entries (optimizer hyper-parameters) checked to be plain
+    values by weights_only=True before DCP's own (unrestricted) load reads the same bytes."""
+
+    def load_bytes(self, read_item, value):
+        data = value.read()
+        try:
+            torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise RuntimeError(f"checkpoint entry {read_item.dest_index.fqn}: refused to load: it holds "
+                               f"objects other than tensors and plain values ({str(e).splitlines()[0][:200]})"
+                               ) from None
+        super().load_bytes(read_item, io.BytesIO(data))
 
 
 def _load_plain(file: Path) -> dict:
