@@ -36,14 +36,14 @@ def test_missing_table_exits_2(tmp_path, capsys):
 
 def test_reject_rate_sets_exit_code_and_summary_shows_examples(tmp_path, capsys):
     rows = valid_rows()
-    rows["notes"][0][4] = "soon"
+    rows["notes"][3][4] = "soon"  # the radiology note: no task needs it
     src = make_export(tmp_path / "export", rows)
     out_dir = tmp_path / "validated"
     code = cli.main(["validate-export", str(src), "--out", str(out_dir), "--quiet"])
     out = capsys.readouterr().out
     assert code == 1  # 1 of 4 notes > 5% default
     assert "unparsable note_time" in out
-    assert "e.g. notes.csv, row 1, column note_time: 'soon' is not an ISO-8601 date-time" in out
+    assert "e.g. notes.csv, row 4, column note_time: a value shaped 'aaaa' is not an ISO-8601 date-time" in out
     assert "FAILED: notes: 1 of 4 rows rejected" in out
     report = json.loads((out_dir / "report.json").read_text())
     assert report["tables"]["notes"]["reasons"] == {"unparsable note_time": 1}

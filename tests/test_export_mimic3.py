@@ -111,3 +111,13 @@ def test_missing_mimic_file_or_column_is_named(tmp_path):
     (src / "ADMISSIONS.csv").write_text(text)
     with pytest.raises(ExportSchemaError, match=r"ADMISSIONS.csv: missing MIMIC-III column\(s\) \['DISCHTIME'\]"):
         convert_mimic3(src, tmp_path / "out")
+
+
+def test_blank_discharge_location_is_alive_only_when_the_expire_flag_says_so():
+    from lang1core.export.mimic3 import disposition
+
+    df = pl.DataFrame({"loc": ["HOME", "", None, "", "SNF"], "flag": ["0", "0", "0", None, "1"],
+                       "death": [None, None, None, None, None]},
+                      schema={c: pl.String for c in ("loc", "flag", "death")})
+    got = df.select(disposition(pl.col("loc"), pl.col("flag"), pl.col("death")).alias("d"))["d"].to_list()
+    assert got == ["home", "discharged alive", "discharged alive", None, "expired"]

@@ -57,3 +57,20 @@ def test_export_source_without_dir_is_named(tmp_path):
     run = snakemake(wd, "-n", REPORT, "--cores", "1", *TEST_CONFIG, "--config", "source=export")
     assert run.returncode != 0
     assert "export.dir" in run.stdout + run.stderr
+
+
+def test_site_export_that_leaves_a_task_empty_fails_naming_it(tmp_path):
+    from export_helpers import valid_rows
+
+    rows = valid_rows()
+    rows["notes"] = [r[:3] + ["History and Physical" if "history" in r[3].lower() else r[3]] + r[4:]
+                     for r in rows["notes"]]
+    src = make_export(tmp_path / "site", rows)
+    wd = copy_workflow(tmp_path / "wf")
+    target = "results-test/validated/readiness.json"
+    run = snakemake(wd, target, "--cores", "1", *TEST_CONFIG, "--config", "source=export",
+                    f"export={{'dir': '{src}'}}")
+    assert run.returncode != 0
+    log = (results_root(wd) / "logs" / "export" / "readiness.log").read_text()
+    assert "readiness: task mortality: no examples — none of its note types ['history_and_physical']" in log
+    assert (results_root(wd) / "logs" / "export" / "validate_report.json").is_file()

@@ -304,3 +304,41 @@ def test_config_section_matches_its_schema():
         jsonschema.validate({**section, "los_edge": [2, 3, 5]}, schema)
     with pytest.raises(ValueError, match="split_by"):
         BuildConfig.from_dict({"split_by": "visit"})
+
+
+def test_missing_disposition_or_pending_claim_is_dropped_not_labelled(tmp_path):
+    rows = base_rows()
+    # E1's disposition is empty: unknown, not "survived"; E9's claim awaits its determination.
+    rows["encounters"] = [r[:8] + [""] + r[9:] if r[0] == "E1" else r for r in rows["encounters"]]
+    rows["claims"] = [r[:3] + ["pending", r[4], ""] if r[0] == "C9" else r for r in rows["claims"]]
+    manifest, root = build(tmp_path, rows=rows)
+    mort = manifest["tasks"]["mortality"]
+    assert "E1" not in labels(root, "mortality") and mort["drops"]["no discharge disposition"] == 1
+    assert "E9" not in labels(root, "denial")
+    assert manifest["tasks"]["denial"]["drops"]["claim still pending (no determination date)"] == 1
+    assert labels(root, "denial")["E8"] == 1  # a denied claim is known whatever else is pending
+    cfg = {"readmission": {"exclude_expired": True}}
+    manifest, root = build(tmp_path / "excl", rows=rows, cfg=cfg)
+    assert "E1" not in labels(root, "readmission")
+    assert manifest["tasks"]["readmission"]["drops"]["no discharge disposition"] == 1
+
+
+def test_single_class_train_split_warns_naming_the_task(tmp_path, caplog):
+    rows = base_rows()
+    rows["encounters"] = [r[:8] + ["home"] + r[9:] for r in rows["encounters"]]  # nobody dies
+    manifest, _ = build(tmp_path, rows=rows)
+    warned = [w for w in manifest["warnings"] if w.startswith("task mortality:")]
+    assert warned and "only class 'no'" in warned[0]
+    assert any("task mortality: the train split holds only class" in r.getMessage() for r in caplog.records)
+
+
+def test_family_history_deaths_do_not_fail_the_build_but_are_counted(tmp_path):
+    rows = base_rows()
+    fh = HP_TEXT + "\nFAMILY HISTORY: Father died at 86. Maternal grandfather died of MI.\nPE: JVP 9 cm."
+    rows["notes"] = [r if r[3] != HP or r[2] != "E5" else r[:5] + [fh] for r in rows["notes"]]
+    manifest, _ = build(tmp_path, rows=rows)  # the default 1% limit: one bare match would fail it
+    rep = manifest["tasks"]["mortality"]["leakage"]
+    assert manifest["leakage_ok"] and rep["matched"] == 0 and rep["raw_matched"] == 1
+    died = rep["patterns"][r"\bdied\b"]
+    assert died["set_aside"] == {"family history section": 1}
+    assert died["set_aside_example_ids"]["family history section"] == ["mortality:E5"]

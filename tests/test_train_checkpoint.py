@@ -92,3 +92,68 @@ def test_world_size_mismatch_is_refused_by_name(tmp_path):
     (path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(RuntimeError, match="4 rank"):
         ckpt.load_checkpoint(path, model=model, optimizer=opt)
+
+
+class _RunsCode:
+    """What a tampered state file would carry: an object whose unpickling calls a function."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.makedirs, ("TAMPERED_MARKER_DIR",))
+
+
+@pytest.mark.parametrize("name", ["trainer.pt", "rank0.pt"])
+def test_tampered_checkpoint_is_refused_without_running_code(tmp_path, monkeypatch, name):
+    model, opt = _stepped(0)
+    path = _save(tmp_path, 3, model, opt)
+    state = torch.load(path / name, weights_only=True)
+    state["payload"] = _RunsCode()
+    torch.save(state, path / name)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match=rf"{name}: refused to load"):
+        ckpt.load_checkpoint(path, model=model, optimizer=opt)
+    assert not (tmp_path / "TAMPERED_MARKER_DIR").exists()
+
+
+def test_state_files_hold_only_tensors_and_plain_values(tmp_path):
+    import numpy as np
+
+    model, opt = _stepped(0)
+    np.random.seed(7)
+    path = _save(tmp_path, 2, model, opt)
+    want = np.random.rand(3)
+    np.random.seed(8)
+    ckpt.load_checkpoint(path, model=model, optimizer=opt)
+    assert np.array_equal(np.random.rand(3), want)  # numpy's RNG survives the plain round trip
+
+
+def test_tampered_model_metadata_is_refused_without_running_code(tmp_path, monkeypatch):
+    import pickle
+
+    model, opt = _stepped(0)
+    path = _save(tmp_path, 4, model, opt)
+    (path / "model_optim" / ".metadata").write_bytes(pickle.dumps(_RunsCode()))
+    monkeypatch.chdir(tmp_path)
+    refused = r"model_optim/\.metadata: refused to load: (os|posix)\.makedirs is not allowed"
+    with pytest.raises(RuntimeError, match=refused):
+        ckpt.load_checkpoint(path, model=model, optimizer=opt)
+    assert not (tmp_path / "TAMPERED_MARKER_DIR").exists()
+
+
+def test_tampered_optimizer_entry_is_refused_without_running_code(tmp_path, monkeypatch):
+    import io
+
+    from torch.distributed.checkpoint.metadata import MetadataIndex
+    from torch.distributed.checkpoint.planner import LoadItemType, ReadItem
+
+    buf = io.BytesIO()
+    torch.save({"lr": _RunsCode()}, buf)
+    buf.seek(0)
+    item = ReadItem(type=LoadItemType.BYTE_IO, dest_index=MetadataIndex("optim.param_groups"),
+                    dest_offsets=torch.Size([0]), storage_index=MetadataIndex("optim.param_groups"),
+                    storage_offsets=torch.Size([0]), lengths=torch.Size([0]))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match="optim.param_groups: refused to load"):
+        ckpt._SafeLoadPlanner().load_bytes(item, buf)
+    assert not (tmp_path / "TAMPERED_MARKER_DIR").exists()

@@ -32,7 +32,9 @@ rule validate_export:
         ),
         report=res("validated", "report.json"),
     log:
-        res("logs", "export", "validate_export.log"),
+        main=res("logs", "export", "validate_export.log"),
+        # The report again, beside the log: a failed job's outputs are removed, its logs kept.
+        report=res("logs", "export", "validate_report.json"),
     benchmark:
         res("benchmarks", "export", "validate_export.tsv")
     conda:
@@ -41,8 +43,32 @@ rule validate_export:
         dir=lambda wildcards: export_folder(),
         format=config["export"].get("format", "auto"),
         max_reject_rate=config["export"].get("max_reject_rate", 0.05),
+        export=config["export"],
     script:
         "../scripts/export_validate.py"
+
+
+# What each configured task would get from the validated export. A rule of its own, so a
+# changed `remede:` key re-checks readiness without re-validating (and so re-running every
+# stage downstream of the validated tables).
+rule export_readiness:
+    input:
+        tables=expand(res("validated", "{table}.parquet"), table=EXPORT_TABLES),
+    output:
+        res("validated", "readiness.json"),
+    log:
+        res("logs", "export", "readiness.log"),
+    conda:
+        ENV
+    params:
+        remede=config["remede"],
+        seed=config["seed"],
+        held_out_site=config.get("held_out_site"),
+        # A site's own export must feed every configured task; the synthetic and MIMIC-III
+        # sources report readiness without failing on it (MIMIC-III needs its own windows).
+        require_ready=config["source"] == "export",
+    script:
+        "../scripts/export_readiness.py"
 
 
 # The synthetic source's tables come from the synth stage's rule; until that rule is part of

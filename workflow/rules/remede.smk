@@ -25,6 +25,7 @@ REMEDE_TABLES = ["B1_counts", "B2_demographics"] + [
 rule remede_tasks:
     input:
         tables=expand(res("validated", "{table}.parquet"), table=EXPORT_TABLES),
+        readiness=res("validated", "readiness.json"),
     output:
         examples=expand(
             res("remede", "{task}", "{split}.parquet"),
@@ -43,6 +44,8 @@ rule remede_tasks:
         ENV
     params:
         remede=config["remede"],
+        # file_mode and dir_mode of the task files, which hold note text.
+        export=config["export"],
         seed=config["seed"],
         held_out_site=config.get("held_out_site"),
     script:

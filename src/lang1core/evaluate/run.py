@@ -46,6 +46,38 @@ def prob_columns(df: pl.DataFrame, path) -> int:
     return k
 
 
+# A probability row may sum to 1 within this (float32 softmax outputs written as float64).
+SUM_TOLERANCE = 1e-3
+
+
+def _rows(pred: pl.DataFrame, ids: pl.Series, n: int = 3) -> list[int]:
+    """1-based rows of `pred` holding the first `n` of `ids` (rows, not ids, go in messages)."""
+    idx = pred.with_row_index("_row", offset=1).filter(pl.col("example_id").is_in(ids.head(n).implode()))
+    return idx["_row"].to_list()
+
+
+def check_probabilities(pred: pl.DataFrame, k: int, path, partial: bool = False) -> None:
+    """Refuse NaN, infinite or out-of-[0, 1] probabilities and rows not summing to 1 (within
+    SUM_TOLERANCE), naming the file, the first bad row (1-based) and what is wrong. A null is
+    a missing prediction, counted later; `partial` rows (the probe) leave absent options null."""
+    cols = [f"prob_{c}" for c in range(k)]
+    p = pred.select([pl.col(c).cast(pl.Float64, strict=False) for c in cols]).with_row_index("_row", offset=1)
+    for c in cols:
+        bad = p.filter(pl.col(c).is_nan() | pl.col(c).is_infinite() | (pl.col(c) < 0) | (pl.col(c) > 1))
+        if len(bad):
+            v = bad[c][0]
+            why = "NaN" if v != v else "infinite" if abs(v) == float("inf") else f"{v:g}, outside [0, 1]"
+            raise PredictionError(f"{path}, row {bad['_row'][0]}, column {c}: probability is {why} "
+                                  f"({len(bad)} row(s) like it)")
+    total = pl.sum_horizontal([pl.col(c).fill_null(0.0) for c in cols])
+    scored = pl.col(cols[0]).is_not_null() if partial else pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
+    bad = p.filter(scored & ((total - 1.0).abs() > SUM_TOLERANCE))
+    if len(bad):
+        s = bad.select(total)[0, 0]
+        raise PredictionError(f"{path}, row {bad['_row'][0]}: probabilities sum to {s:.6g}, not 1 "
+                              f"(within {SUM_TOLERANCE:g}; {len(bad)} row(s) like it)")
+
+
 def load_split(pred_path, remede_path, oracle: pl.DataFrame | None,
                strata: list[str]) -> tuple[pl.DataFrame, int, list | None, dict]:
     """Predictions joined to their examples (and oracle). Returns (frame, K, options, dropped)."""
@@ -55,6 +87,7 @@ def load_split(pred_path, remede_path, oracle: pl.DataFrame | None,
         if col not in pred.columns:
             raise PredictionError(f"{pred_path}: missing column {col!r} (has {pred.columns})")
     k = prob_columns(pred, pred_path)
+    check_probabilities(pred, k, pred_path, partial=task == "probe")
     pred = pred.with_columns(pl.col("example_id").cast(pl.String))
     schema = pl.read_parquet_schema(remede_path)
     want = [c for c in (*REMEDE_COLUMNS, *strata) if c in schema]
@@ -71,11 +104,11 @@ def load_split(pred_path, remede_path, oracle: pl.DataFrame | None,
     unknown = df.filter(pl.col("remede_label").is_null()) if "remede_label" in df.columns else df
     if len(unknown):
         raise PredictionError(f"{pred_path}: {len(unknown)} example_id(s) not in {remede_path}, "
-                              f"e.g. {unknown['example_id'].head(3).to_list()}")
+                              f"e.g. at row(s) {_rows(pred, unknown['example_id'])}")
     bad = df.filter(pl.col("label").cast(pl.Int64) != pl.col("remede_label").cast(pl.Int64))
     if len(bad):
         raise PredictionError(f"{pred_path}: label differs from {remede_path} for {len(bad)} example(s), "
-                              f"e.g. {bad['example_id'].head(3).to_list()}")
+                              f"e.g. at row(s) {_rows(pred, bad['example_id'])}")
     if "patient_id" not in df.columns:
         df = df.rename({"remede_patient_id": "patient_id"})
     dropped = {"not_predicted": len(ex) - ex.join(pred.select("example_id"), on="example_id", how="semi").height}

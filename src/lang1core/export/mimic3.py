@@ -24,6 +24,7 @@ import polars as pl
 
 from lang1core.export.contract import TABLES
 from lang1core.export.reading import BROKEN, ExportSchemaError, TableSource, open_table
+from lang1core.private_files import make_private, private_umask
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,12 @@ def disposition(location: pl.Expr, expire_flag: pl.Expr, deathtime: pl.Expr) -> 
     mapped = loc.replace_strict(DISPOSITIONS, default=loc.str.to_lowercase())
     died = ((expire_flag.str.strip_chars() == "1").fill_null(False)
             | deathtime.str.strip_chars().str.len_bytes().gt(0).fill_null(False))
-    return pl.when(died).then(pl.lit("expired")).otherwise(mapped)
+    # HOSPITAL_EXPIRE_FLAG = 0 says the patient left alive even where the destination is blank;
+    # only a stay with neither stays without a disposition (and so without a mortality label).
+    alive = (expire_flag.str.strip_chars() == "0").fill_null(False)
+    blank = loc.is_null() | (loc.str.len_bytes() == 0)
+    return (pl.when(died).then(pl.lit("expired")).when(blank & alive).then(pl.lit("discharged alive"))
+            .when(blank).then(pl.lit(None, pl.String)).otherwise(mapped))
 
 
 def race_of(e: pl.Expr) -> pl.Expr:
@@ -156,8 +162,18 @@ def convert_mimic3(mimic_dir: str | Path, out_dir: str | Path) -> dict:
     file, ISERROR notes dropped, malformed records dropped, rows written per table.
     """
     mimic_dir, out_dir = Path(mimic_dir), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / ".staging"
+    try:
+        with private_umask():
+            out_dir.mkdir(parents=True, exist_ok=True)
+            return _convert(mimic_dir, out_dir, staging)
+    finally:
+        # Staged copies hold note text; the tables written are patient data (owner only).
+        shutil.rmtree(staging, ignore_errors=True)
+        make_private(out_dir)
+
+
+def _convert(mimic_dir: Path, out_dir: Path, staging: Path) -> dict:
     sources: dict[str, dict] = {}
     pats = _open(mimic_dir, "PATIENTS", staging, sources)
     adm = _open(mimic_dir, "ADMISSIONS", staging, sources)
@@ -216,7 +232,6 @@ def convert_mimic3(mimic_dir: str | Path, out_dir: str | Path) -> dict:
         path = out_dir / f"{name}.parquet"
         lf.sink_parquet(path, engine="streaming")
         written[name] = pl.scan_parquet(path).select(pl.len()).collect().item()
-    shutil.rmtree(staging, ignore_errors=True)
 
     # Every NOTEEVENTS row is written, dropped as ISERROR, or dropped as malformed.
     ne = sources["NOTEEVENTS"]

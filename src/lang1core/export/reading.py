@@ -22,6 +22,7 @@ import io
 import logging
 import shutil
 import tempfile
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lang1core.export.contract import TABLES
+from lang1core.export.contract import DATE, DATETIME, INT, STR, TABLES
+from lang1core.export.mapping import ExportMapping
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,11 @@ def check_columns(file: Path, header: list[str], table: str) -> list[str]:
     """Problems with a header: missing required columns, with the close names found."""
     problems = []
     t = TABLES[table]
+    if len(header) == 1:
+        for sep, name in ((";", "';'"), ("\t", "a tab"), ("|", "'|'")):
+            if sep in header[0]:
+                return [f"{file.name}: the header is one column holding {name}; the file seems "
+                        f"{name}-delimited — set export.delimiter (--delimiter) to it"]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         problems.append(f"{file.name}: duplicate column name(s) {dupes}")
@@ -93,7 +100,8 @@ def check_columns(file: Path, header: list[str], table: str) -> list[str]:
         close = difflib.get_close_matches(name, header, n=2, cutoff=0.6)
         if name in lowered and lowered[name] not in close:
             close.insert(0, lowered[name])
-        hint = f"; found {', '.join(repr(c) for c in close)} — rename it" if close else ""
+        hint = (f"; found {', '.join(repr(c) for c in close)} — rename it or map it in "
+                f"export.columns.{table}") if close else ""
         problems.append(
             f"{file.name}: missing column {name!r}{hint} "
             f"(expected columns: {', '.join(t.required_names)})"
@@ -140,19 +148,22 @@ class TableSource:
 
 
 def open_table(path_or_dir: str | Path, table: str, staging: str | Path | None = None,
-               fmt: str = "auto", check: bool = True) -> TableSource:
-    """Locate and open `table` as strings; raise ExportSchemaError on missing columns.
+               fmt: str = "auto", check: bool = True, mapping: ExportMapping | None = None) -> TableSource:
+    """Locate and open `table` as strings; raise ExportSchemaError on missing columns or a
+    file that cannot be read at all (corrupt parquet, truncated gzip, nested columns).
 
     `staging` is a scratch folder for decompressed or recovered copies (a temporary folder
     when None). `check=False` skips the contract's column check (for non-contract tables).
+    `mapping` renames columns and sets the encoding, delimiter and time zone.
     """
+    mapping = mapping or ExportMapping()
     file = find_table_file(path_or_dir, table, fmt)
     staging = Path(staging) if staging is not None else Path(tempfile.mkdtemp(prefix="lang1-"))
     staging.mkdir(parents=True, exist_ok=True)
     if file.name.endswith(".parquet"):
-        src = _open_parquet(file, table)
+        src = _open_parquet(file, table, mapping)
     else:
-        src = _open_csv(file, table, staging)
+        src = _open_csv(file, table, staging, mapping)
     if check:
         problems = check_columns(file, src.header, table)
         if problems:
@@ -166,41 +177,94 @@ def read_table(path_or_dir: str | Path, table: str, staging: str | Path | None =
     return open_table(path_or_dir, table, staging, fmt).frame
 
 
-def _open_parquet(file: Path, table: str) -> TableSource:
-    lf = pl.scan_parquet(file)
-    schema = lf.collect_schema()
-    header = list(schema.names())
+def _as_string(name: str, dtype: pl.DataType, contract: str | None, mapping: ExportMapping,
+               file: Path) -> tuple[pl.Expr, str | None]:
+    """A parquet column as the validator's string, and a hint when its type looks wrong."""
+    e = pl.col(name)
+    col = TABLES[contract].column(name) if contract and name in TABLES[contract].names else None
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        # Instants become the configured zone's local time, as the contract's times are.
+        e = e.dt.convert_time_zone(mapping.time_zone).dt.replace_time_zone(None)
+    hint = None
+    if col is not None and dtype.is_float() and col.dtype in (STR, INT):
+        hint = (f"{file.name}: column {name} is {dtype} in parquet, so values read like '123.0'; "
+                "export it as an integer or string")
+    elif col is not None and dtype.is_integer() and col.dtype in (DATE, DATETIME):
+        hint = (f"{file.name}: column {name} is {dtype} in parquet (epoch numbers?); export it as a "
+                "date/timestamp or an ISO-8601 string")
+    return e.cast(pl.String), hint
+
+
+def _open_parquet(file: Path, table: str, mapping: ExportMapping) -> TableSource:
+    try:
+        schema = pq.read_schema(file)
+        lf = pl.scan_parquet(file)
+        pschema = lf.collect_schema()
+        n = lf.select(pl.len()).collect().item()
+    except (OSError, pa.ArrowException, pl.exceptions.PolarsError) as e:
+        raise ExportSchemaError([f"{file.name}: not a readable parquet file ({str(e).splitlines()[0][:200]}); "
+                                 "export it again or as .csv"]) from None
+    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise ExportSchemaError([f"{file.name}: column(s) {nested} hold lists or structs; the contract needs "
+                                 "one plain value per row (explode or join them in the export's SQL)"])
+    header = mapping.rename(table, list(pschema.names()))
+    contract = table if table in TABLES else None
+    exprs, problems = [], []
+    for old, new in zip(pschema.names(), header):
+        e, hint = _as_string(new, pschema[old], contract, mapping, file)
+        exprs.append(e.alias(new))
+        if hint:
+            problems.append(hint)
+    lf = lf.rename(dict(zip(pschema.names(), header))) if header != list(pschema.names()) else lf
     # Typed parquet values become strings too, so the validator parses every source alike
     # (a Datetime casts to "YYYY-MM-DD HH:MM:SS.ffffff", which the parser accepts).
-    lf = lf.select(
-        [pl.col(c).cast(pl.String) for c in header]
-    ).with_row_index(ROW, offset=1).with_columns(
+    lf = lf.select(exprs).with_row_index(ROW, offset=1).with_columns(
         pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(BROKEN)
     )
-    n = lf.select(pl.len()).collect().item()
-    return TableSource(table, file, "parquet", header, lf, n)
+    return TableSource(table, file, "parquet", header, lf, n, problems=problems)
 
 
-def _open_csv(file: Path, table: str, staging: Path) -> TableSource:
-    fmt = "csv"
+def _stage_plain(file: Path, table: str, staging: Path, mapping: ExportMapping) -> tuple[Path, int]:
+    """The CSV as plain UTF-8 (decompressed, transcoded from `mapping.encoding`), and the
+    number of bytes the source encoding could not decode."""
+    path = file
     if file.name.endswith(".gz"):
         # polars reads gzip only eagerly, in memory; a decompressed copy keeps it lazy.
-        fmt = "csv.gz"
-        plain = staging / f"{table}.csv"
-        with gzip.open(file, "rb") as fin, open(plain, "wb") as fout:
-            shutil.copyfileobj(fin, fout, 1 << 20)
-        path = plain
-    else:
-        path = file
-    scan = prescan_csv(path)
-    header = scan.header
+        path = staging / f"{table}.csv"
+        try:
+            with gzip.open(file, "rb") as fin, open(path, "wb") as fout:
+                shutil.copyfileobj(fin, fout, 1 << 20)
+        except (EOFError, OSError, zlib.error) as e:
+            raise ExportSchemaError([f"{file.name}: the gzip file is truncated or corrupt ({e}); "
+                                     "copy or compress it again"]) from None
+    if mapping.utf8:
+        return path, 0
+    counter = _ByteCounter()
+    out = staging / f"{table}.utf8.csv"
+    with open(path, encoding=mapping.encoding, errors=counter.name, newline="") as fin, \
+            open(out, "w", encoding="utf-8", newline="") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    return out, counter.count
+
+
+def _open_csv(file: Path, table: str, staging: Path, mapping: ExportMapping) -> TableSource:
+    fmt = "csv.gz" if file.name.endswith(".gz") else "csv"
+    path, undecodable = _stage_plain(file, table, staging, mapping)
+    scan = prescan_csv(path, mapping.delimiter, file.name)
+    header = mapping.rename(table, scan.header)
     problems = [f"{file.name}: {p}" for p in scan.problems]
+    bad_bytes = scan.invalid_utf8_bytes + undecodable
     if scan.invalid_utf8_bytes:
-        problems.append(f"{file.name}: {scan.invalid_utf8_bytes} byte(s) that are not UTF-8 "
+        problems.append(f"{file.name}: {scan.invalid_utf8_bytes} byte(s) that are not UTF-8 (rows holding "
+                        "them are rejected); a file written on Windows or by Excel is often cp1252 — "
+                        "set export.encoding (--encoding) to it")
+    if undecodable:
+        problems.append(f"{file.name}: {undecodable} byte(s) that are not {mapping.encoding} "
                         "(rows holding them are rejected)")
     if not scan.problems:
         lf = pl.scan_csv(
-            path, infer_schema=False, has_header=True, new_columns=header,
+            path, infer_schema=False, has_header=True, new_columns=header, separator=mapping.delimiter,
             encoding="utf8-lossy" if scan.invalid_utf8_bytes else "utf8",
             row_index_name=ROW, row_index_offset=1, quote_char='"',
         ).with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(BROKEN))
@@ -208,22 +272,22 @@ def _open_csv(file: Path, table: str, staging: Path) -> TableSource:
             n = lf.select(pl.len()).collect().item()
         except pl.exceptions.PolarsError as e:  # the strict pass missed something polars refuses
             n = -1
-            problems.append(f"{file.name}: polars could not read it ({str(e).splitlines()[0]})")
+            # The type only: polars' message may quote the record.
+            problems.append(f"{file.name}: polars could not read it ({type(e).__name__})")
         if n == scan.n_records:
-            return TableSource(table, file, fmt, header, lf, n, scan.invalid_utf8_bytes, problems)
+            return TableSource(table, file, fmt, header, lf, n, bad_bytes, problems)
         if n >= 0:
             problems.append(f"{file.name}: polars read {n} records, the strict reader "
                             f"{scan.n_records}; using the strict reader")
     log.warning("%s: malformed CSV; recovering row by row (%s)", file.name,
                 "; ".join(scan.problems[:3]) or "record count mismatch")
     staged = staging / f"{table}.recovered.parquet"
-    n, broken_lines = recover_csv(path, header, staged)
+    n, broken_lines = recover_csv(path, header, staged, mapping.delimiter)
     problems += [f"{file.name}: line {ln}: {why}" for ln, why in broken_lines[:20]]
     if len(broken_lines) > 20:
         problems.append(f"{file.name}: ... {len(broken_lines) - 20} more broken record(s)")
     lf = pl.scan_parquet(staged)
-    return TableSource(table, file, fmt, header, lf, n, scan.invalid_utf8_bytes, problems,
-                       recovered=True)
+    return TableSource(table, file, fmt, header, lf, n, bad_bytes, problems, recovered=True)
 
 
 # --- the strict structural pass -------------------------------------------------------------
@@ -236,19 +300,21 @@ class Prescan:
     problems: list[str]
 
 
-def prescan_csv(path: Path) -> Prescan:
-    """Parse the whole file with the strict csv reader, keeping only counts (bounded memory)."""
+def prescan_csv(path: Path, delimiter: str = ",", name: str | None = None) -> Prescan:
+    """Parse the whole file with the strict csv reader, keeping only counts (bounded memory).
+    `name` is the source file's name for messages (`path` may be a staged copy)."""
     counter = _ByteCounter()
     problems: list[str] = []
     n = 0
+    name = name or path.name
     with _open_text(path, counter.name) as f:
-        reader = csv.reader(f, strict=True)
+        reader = csv.reader(f, strict=True, delimiter=delimiter)
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise ExportSchemaError([f"{path.name}: empty file (no header)"]) from None
+            raise ExportSchemaError([f"{name}: empty file (no header)"]) from None
         except csv.Error as e:
-            raise ExportSchemaError([f"{path.name}: unreadable header ({e})"]) from None
+            raise ExportSchemaError([f"{name}: unreadable header ({e})"]) from None
         while True:
             try:
                 rec = next(reader)
@@ -268,10 +334,10 @@ def prescan_csv(path: Path) -> Prescan:
 
 # --- the recovery reader --------------------------------------------------------------------
 
-def _parse_one(text: str, ncols: int) -> tuple[list[str] | None, str | None]:
+def _parse_one(text: str, ncols: int, delimiter: str = ",") -> tuple[list[str] | None, str | None]:
     """Parse `text` as exactly one record of `ncols` fields; else (None, why)."""
     try:
-        recs = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        recs = list(csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter))
     except csv.Error as e:
         return None, f"malformed quoting ({e})"
     recs = [r for r in recs if r]
@@ -282,7 +348,7 @@ def _parse_one(text: str, ncols: int) -> tuple[list[str] | None, str | None]:
     return recs[0], None
 
 
-def iter_recovered(path: Path, ncols: int, max_record_bytes: int = MAX_RECORD_BYTES):
+def iter_recovered(path: Path, ncols: int, max_record_bytes: int = MAX_RECORD_BYTES, delimiter: str = ","):
     """Yield (line, fields | None, why | None) for every record after the header.
 
     Lines are gathered into a record until its quotes balance. A gathered record that does
@@ -323,7 +389,7 @@ def iter_recovered(path: Path, ncols: int, max_record_bytes: int = MAX_RECORD_BY
             if quotes % 2:
                 if len(buf) == 1:
                     # A stray quote inside an unquoted field ("5" tall") is legal on its own line.
-                    fields, _ = _parse_one(text, ncols)
+                    fields, _ = _parse_one(text, ncols, delimiter)
                     if fields is not None:
                         buf, quotes, size = [], 0, 0
                         yield ln, fields, None
@@ -332,7 +398,7 @@ def iter_recovered(path: Path, ncols: int, max_record_bytes: int = MAX_RECORD_BY
                     ln0, _ = refeed_after_first()
                     yield ln0, None, f"quote still open after {max_record_bytes} bytes"
                 continue
-            fields, why = _parse_one("".join(t for _, t in buf), ncols)
+            fields, why = _parse_one("".join(t for _, t in buf), ncols, delimiter)
             if fields is not None:
                 ln0 = buf[0][0]
                 buf, quotes, size = [], 0, 0
@@ -345,7 +411,7 @@ def iter_recovered(path: Path, ncols: int, max_record_bytes: int = MAX_RECORD_BY
                 yield ln, None, why
 
 
-def recover_csv(path: Path, header: list[str], out: Path) -> tuple[int, list[tuple[int, str]]]:
+def recover_csv(path: Path, header: list[str], out: Path, delimiter: str = ",") -> tuple[int, list[tuple[int, str]]]:
     """Write every record of a malformed CSV to `out` (strings + row + _broken), in batches."""
     ncols = len(header)
     schema = pa.schema([(h, pa.string()) for h in header] + [(ROW, pa.int64()), (BROKEN, pa.string())])
@@ -359,7 +425,7 @@ def recover_csv(path: Path, header: list[str], out: Path) -> tuple[int, list[tup
             c.clear()
 
     with pq.ParquetWriter(out, schema) as writer:
-        for ln, fields, why in iter_recovered(path, ncols):
+        for ln, fields, why in iter_recovered(path, ncols, delimiter=delimiter):
             n += 1
             if fields is None:
                 broken.append((ln, why))

@@ -17,50 +17,74 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import polars as pl
 
 from lang1core.export.contract import DATE, DATETIME, INT, STR, TABLE_ORDER, TABLES, Column, Table
+from lang1core.export.mapping import ExportMapping
 from lang1core.export.reading import BROKEN, ROW, ExportSchemaError, TableSource, open_table
+from lang1core.private_files import DIR_MODE, FILE_MODE, make_private, private_umask
 
 log = logging.getLogger(__name__)
 
 REASON, DETAIL = "reason", "detail"
 # ISO-8601 forms a SQL export writes; a date alone means midnight.
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+# The same with a UTC offset, after "T" -> " " and "Z" -> "+00:00".
+OFFSET_FORMATS = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 EXAMPLES_PER_REASON = 5
+# Tables a study cannot start without; diagnoses and claims feed one task each, so an empty
+# one is the readiness report's to name (`lang1core.remede.readiness`).
+NEED_ROWS = ("patients", "encounters", "notes")
 
 
 # --- per-column expressions -----------------------------------------------------------------
 
-def normalised(col: Column) -> pl.Expr:
-    """The string value as the contract reads it: stripped (not text), lowercased categories, "" → null."""
+def normalised(col: Column, mapping: ExportMapping | None = None) -> pl.Expr:
+    """The string value as the contract reads it: stripped (not text), lowercased categories
+    mapped through `mapping.values`, "" → null."""
     e = pl.col(col.name)
     if not col.text:
         e = e.str.strip_chars()
     if col.lowercase:
         e = e.str.to_lowercase()
+        if mapping is not None and col.name in mapping.values:
+            e = e.replace(mapping.values[col.name])
     return pl.when(e.str.len_bytes() == 0).then(None).otherwise(e)
 
 
-def parse_datetime(e: pl.Expr) -> pl.Expr:
-    tries = [e.str.to_datetime(f, time_unit="us", strict=False) for f in DATETIME_FORMATS]
-    tries.append(e.str.to_date("%Y-%m-%d", strict=False).cast(DATETIME))
+def _with_offset(e: pl.Expr, time_zone: str) -> pl.Expr:
+    """Date-times carrying "Z" or an offset, as naive local times of `time_zone` (else null)."""
+    iso = e.str.replace(r"[zZ]$", "+00:00").str.replace("T", " ", literal=True)
+    tries = [iso.str.to_datetime(f, time_unit="us", strict=False) for f in OFFSET_FORMATS]
+    return pl.coalesce(tries).dt.convert_time_zone(time_zone).dt.replace_time_zone(None)
+
+
+def parse_datetime(e: pl.Expr, mapping: ExportMapping | None = None) -> pl.Expr:
+    m = mapping or ExportMapping()
+    formats = [f for f in (m.datetime_format,) if f] + list(DATETIME_FORMATS)
+    tries = [e.str.to_datetime(f, time_unit="us", strict=False) for f in formats]
+    tries.append(_with_offset(e, m.time_zone))
+    for f in [f for f in (m.date_format,) if f] + ["%Y-%m-%d"]:
+        tries.append(e.str.to_date(f, strict=False).cast(DATETIME))
     return pl.coalesce(tries)
 
 
-def parse_date(e: pl.Expr) -> pl.Expr:
+def parse_date(e: pl.Expr, mapping: ExportMapping | None = None) -> pl.Expr:
+    m = mapping or ExportMapping()
     # A midnight date-time in a date column (common in SQL dumps) is read as its date.
-    return pl.coalesce(e.str.to_date("%Y-%m-%d", strict=False), parse_datetime(e).dt.date())
+    dates = [e.str.to_date(f, strict=False) for f in [f for f in (m.date_format,) if f] + ["%Y-%m-%d"]]
+    return pl.coalesce(*dates, parse_datetime(e, m).dt.date())
 
 
-def typed(col: Column) -> pl.Expr:
-    v = normalised(col)
+def typed(col: Column, mapping: ExportMapping | None = None) -> pl.Expr:
+    v = normalised(col, mapping)
     if col.dtype == DATETIME:
-        return parse_datetime(v)
+        return parse_datetime(v, mapping)
     if col.dtype == DATE:
-        return parse_date(v)
+        return parse_date(v, mapping)
     if col.dtype == INT:
         return v.cast(INT, strict=False)
     return v
@@ -70,12 +94,32 @@ EXPECTED = {DATETIME: "an ISO-8601 date-time (YYYY-MM-DD[ HH:MM[:SS]])", DATE: "
             INT: "an integer"}
 
 
+def _shape(e: pl.Expr, n: int = 20) -> pl.Expr:
+    """A value's shape (digits as 9, letters as a): says what is wrong without saying what it was."""
+    return e.str.slice(0, n).str.replace_all(r"\d", "9").str.replace_all(r"[^\P{L}TZ]", "a")
+
+
 def _short(e: pl.Expr, n: int = 40) -> pl.Expr:
     return e.str.slice(0, n)
 
 
-def row_checks(t: Table, src: TableSource, present: list[str]) -> list[tuple[pl.Expr, str, pl.Expr]]:
-    """(condition, reason, detail) in the order they are tried; a row gets the first that holds."""
+def _date_hint(v: pl.Expr, col: Column) -> pl.Expr:
+    key = "date_format" if col.dtype == DATE else "datetime_format"
+    fmt = "%m/%d/%Y" if col.dtype == DATE else "%m/%d/%Y %H:%M"
+    return (pl.when(v.str.contains(r"^\d{1,2}/\d{1,2}/\d{2,4}"))
+            .then(pl.lit(f" — it looks like MM/DD/YYYY (or DD/MM/YYYY); set export.{key}, e.g. '{fmt}'"))
+            .when(v.str.contains(r"^\d{9,13}(\.\d+)?$"))
+            .then(pl.lit(" — it looks like epoch seconds/milliseconds; export a date or ISO-8601 text"))
+            .otherwise(pl.lit("")))
+
+
+def row_checks(t: Table, src: TableSource, present: list[str],
+               mapping: ExportMapping | None = None) -> list[tuple[pl.Expr, str, pl.Expr]]:
+    """(condition, reason, detail) in the order they are tried; a row gets the first that holds.
+
+    Details name file, row, column and reason; they quote a value only for categorical
+    columns (a closed vocabulary, never identifying). Identifiers, dates and note text are
+    described by their shape at most, so reports and logs hold no patient data."""
     f = src.file.name
     row = pl.col(ROW)
     cols = [t.column(c) for c in present]
@@ -89,33 +133,35 @@ def row_checks(t: Table, src: TableSource, present: list[str]) -> list[tuple[pl.
         for c in present:
             checks.append((pl.col(c).str.contains("\ufffd", literal=True).fill_null(False),
                            "non-UTF-8 bytes",
-                           pl.concat_str(where(c), pl.lit("bytes that are not UTF-8"))))
+                           pl.concat_str(where(c), pl.lit("bytes that are not UTF-8 (see export.encoding)"))))
     for c in present:
         checks.append((pl.col(c).str.contains("\x00", literal=True).fill_null(False),
                        f"NUL byte in {c}", pl.concat_str(where(c), pl.lit("holds a NUL byte (0x00)"))))
     for col in cols:
         if not col.nullable:
-            checks.append((normalised(col).is_null(), f"missing {col.name}",
+            checks.append((normalised(col, mapping).is_null(), f"missing {col.name}",
                            pl.concat_str(where(col.name), pl.lit("empty"))))
     for col in cols:
         if col.dtype != STR:
-            v = normalised(col)
-            checks.append((v.is_not_null() & typed(col).is_null(), f"unparsable {col.name}",
-                           pl.concat_str(where(col.name), pl.format("'{}' is not ", _short(v)),
-                                         pl.lit(EXPECTED[col.dtype]))))
+            v = normalised(col, mapping)
+            hint = _date_hint(v, col) if col.dtype in (DATE, DATETIME) else pl.lit("")
+            checks.append((v.is_not_null() & typed(col, mapping).is_null(), f"unparsable {col.name}",
+                           pl.concat_str(where(col.name), pl.format("a value shaped '{}' is not ", _shape(v)),
+                                         pl.lit(EXPECTED[col.dtype]), hint)))
         if col.dtype == INT:
-            checks.append(((typed(col) < 1).fill_null(False), f"invalid {col.name}",
-                           pl.concat_str(where(col.name), pl.format("{} is below 1", typed(col)))))
+            checks.append(((typed(col, mapping) < 1).fill_null(False), f"invalid {col.name}",
+                           pl.concat_str(where(col.name), pl.format("{} is below 1", typed(col, mapping)))))
         if col.allowed:
-            v = normalised(col)
+            v = normalised(col, mapping)
             checks.append((v.is_not_null() & ~v.is_in(list(col.allowed)), f"unknown {col.name}",
                            pl.concat_str(where(col.name), pl.format("'{}' is not one of ", _short(v)),
-                                         pl.lit(", ".join(col.allowed)))))
+                                         pl.lit(", ".join(col.allowed)),
+                                         pl.lit(f" (map the site's values in export.values.{col.name})"))))
     for first, later in t.ordered:
         if first in present and later in present:
-            a, b = typed(t.column(first)), typed(t.column(later))
+            a, b = typed(t.column(first), mapping), typed(t.column(later), mapping)
             checks.append(((b < a).fill_null(False), f"{later} before {first}",
-                           pl.format(f"{f}, row {{}}: {later} {{}} is before {first} {{}}", row, b, a)))
+                           pl.format(f"{f}, row {{}}: {later} is before {first}", row)))
     return checks
 
 
@@ -147,11 +193,10 @@ def _cross_checks(t: Table, src: TableSource, df: pl.DataFrame, status: dict[str
     first = df.filter(ok).group_by(pk, maintain_order=True).agg(pl.col(ROW).min().alias("_first"))
     df = df.join(first, on=pk, how="left", maintain_order="left")
     dup = ok & (pl.col(ROW) != pl.col("_first")).fill_null(False)
-    keytext = pl.format(" ".join("{}" for _ in pk), *[pl.col(k).cast(pl.String) for k in pk])
     df = df.with_columns(
         pl.when(dup).then(pl.lit(f"duplicate {'+'.join(pk)}")).otherwise(pl.col(REASON)).alias(REASON),
-        pl.when(dup).then(pl.format(f"{f}, row {{}}: {'+'.join(pk)} '{{}}' already at row {{}}",
-                                    pl.col(ROW), keytext, pl.col("_first")))
+        pl.when(dup).then(pl.format(f"{f}, row {{}}: {'+'.join(pk)} repeats row {{}}",
+                                    pl.col(ROW), pl.col("_first")))
         .otherwise(pl.col(DETAIL)).alias(DETAIL),
     ).drop("_first")
 
@@ -167,27 +212,28 @@ def _cross_checks(t: Table, src: TableSource, df: pl.DataFrame, status: dict[str
             pl.when(orphan).then(pl.lit(f"orphan {fk.column}"))
             .when(of_rejected).then(pl.lit(f"{fk.column} of a rejected {fk.table} row"))
             .otherwise(pl.col(REASON)).alias(REASON),
-            pl.when(orphan).then(pl.format(f"{f}, row {{}}, column {fk.column}: '{{}}' is not in {fk.table}",
-                                           pl.col(ROW), pl.col(fk.column)))
+            pl.when(orphan).then(pl.format(f"{f}, row {{}}, column {fk.column}: no such id in {fk.table}",
+                                           pl.col(ROW)))
             .when(of_rejected).then(pl.format(
-                f"{f}, row {{}}, column {fk.column}: '{{}}' was rejected in {fk.table} (row {{}})",
-                pl.col(ROW), pl.col(fk.column), pl.col("_parent_row")))
+                f"{f}, row {{}}, column {fk.column}: its {fk.table} row {{}} was rejected",
+                pl.col(ROW), pl.col("_parent_row")))
             .otherwise(pl.col(DETAIL)).alias(DETAIL),
         ).drop("_kept", "_parent_row")
 
     if t.name == "notes" and kept_encounters is not None and "encounter_id" in present:
         # A note filed under another patient's encounter would leak text across patients.
-        enc = kept_encounters.select("encounter_id", pl.col("patient_id").alias("_enc_patient"))
+        enc = kept_encounters.select("encounter_id", pl.col("patient_id").alias("_enc_patient"),
+                                     pl.col(ROW).alias("_enc_row"))
         df = df.join(enc, on="encounter_id", how="left", maintain_order="left")
         bad = ok & (pl.col("_enc_patient") != pl.col("patient_id")).fill_null(False)
         df = df.with_columns(
             pl.when(bad).then(pl.lit("patient_id differs from its encounter's"))
             .otherwise(pl.col(REASON)).alias(REASON),
             pl.when(bad).then(pl.format(
-                f"{f}, row {{}}, column patient_id: '{{}}' but encounter '{{}}' belongs to '{{}}'",
-                pl.col(ROW), pl.col("patient_id"), pl.col("encounter_id"), pl.col("_enc_patient")))
+                f"{f}, row {{}}, column patient_id: differs from the patient of its encounter (encounters row {{}})",
+                pl.col(ROW), pl.col("_enc_row")))
             .otherwise(pl.col(DETAIL)).alias(DETAIL),
-        ).drop("_enc_patient")
+        ).drop("_enc_patient", "_enc_row")
     return df
 
 
@@ -198,35 +244,66 @@ def _parent_status(t: Table, df: pl.DataFrame) -> pl.DataFrame:
                                 pl.col(ROW).min().alias("_parent_row"))
 
 
-def output_columns(t: Table, present: list[str]) -> list[pl.Expr]:
+def output_columns(t: Table, present: list[str], mapping: ExportMapping | None = None) -> list[pl.Expr]:
     out = []
     for col in t.columns:
         if col.name in present:
-            out.append(typed(col).cast(col.dtype).alias(col.name))
+            out.append(typed(col, mapping).cast(col.dtype).alias(col.name))
         elif col.default is not None:
             out.append(pl.lit(col.default, col.dtype).alias(col.name))
     return out
 
 
 def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "auto",
-                    max_reject_rate: float | None = None, provenance: dict | None = None) -> dict:
+                    max_reject_rate: float | None = None, provenance: dict | None = None,
+                    mapping: ExportMapping | None = None, tasks=None, file_mode: int = FILE_MODE,
+                    dir_mode: int = DIR_MODE) -> dict:
     """Validate the five tables in `export_dir`; write typed tables, rejected rows and report.json.
 
     Raises ExportSchemaError (naming every file and column) when a table or a required
-    column is missing, before anything is written. Returns the report; its `ok` is False
-    when a table's rejected share exceeds `max_reject_rate`.
+    column is missing, a file cannot be read or a core table has no rows, before anything
+    is written. Returns the report; its `ok` is False when a table's rejected share exceeds
+    `max_reject_rate`. `mapping` says how the site's export differs from the contract.
+    With `tasks` (a remede BuildConfig) the report gains `readiness`: what each configured
+    task would get from this export (`lang1core.remede.readiness`). Everything written
+    holds patient data: files are `file_mode`, folders `dir_mode` (owner only by default).
     """
     export_dir, out_dir = Path(export_dir), Path(out_dir)
+    mapping = mapping or ExportMapping()
     staging = out_dir / ".staging"
+    try:
+        with private_umask(dir_mode):
+            out_dir.mkdir(parents=True, exist_ok=True)
+            report = _validate(export_dir, out_dir, staging, fmt, max_reject_rate, mapping)
+            if tasks is not None:
+                from lang1core.remede.readiness import readiness
+
+                report["readiness"] = readiness(out_dir, tasks)
+            if provenance is not None:
+                report["provenance"] = provenance
+            (out_dir / "report.json").write_text(json.dumps(report, indent=2))
+    finally:
+        # Staged copies hold note text: never left behind, whatever went wrong.
+        shutil.rmtree(staging, ignore_errors=True)
+        make_private(out_dir, file_mode, dir_mode)
+    return report
+
+
+def _validate(export_dir: Path, out_dir: Path, staging: Path, fmt: str, max_reject_rate: float | None,
+              mapping: ExportMapping) -> dict:
     sources: dict[str, TableSource] = {}
     problems: list[str] = []
     for name in TABLE_ORDER:
         try:
-            sources[name] = open_table(export_dir, name, staging / name, fmt)
+            sources[name] = open_table(export_dir, name, staging / name, fmt, mapping=mapping)
         except ExportSchemaError as e:
             problems += e.problems
+            continue
+        src = sources[name]
+        if src.n_rows == 0 and name in NEED_ROWS:
+            problems.append(f"{src.file.name}: a header but no rows; the export's query for {name} "
+                            "returned nothing")
     if problems:
-        shutil.rmtree(staging, ignore_errors=True)
         raise ExportSchemaError(problems)
 
     (out_dir / "rejected").mkdir(parents=True, exist_ok=True)
@@ -239,10 +316,12 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
         ignored = [h for h in src.header if h not in t.names]
         if ignored:
             log.warning("%s: ignoring column(s) not in the contract: %s", src.file.name, ignored)
+        if src.n_rows == 0:
+            src.problems.append(f"{src.file.name}: a header but no rows")
         log.info("%s: checking %d rows", src.file.name, src.n_rows)
-        checks = row_checks(t, src, present)
+        checks = row_checks(t, src, present, mapping)
         keys = _key_columns(t, present)
-        key_exprs = [typed(t.column(k)).alias(k) for k in keys]
+        key_exprs = [typed(t.column(k), mapping).alias(k) for k in keys]
         # Pass 1: only row numbers, keys and reasons leave the stream (no text held).
         df = src.frame.select(pl.col(ROW), *key_exprs, _first_of(checks, 1).alias(REASON),
                               _first_of(checks, 2).alias(DETAIL)).collect(engine="streaming")
@@ -250,13 +329,13 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
         if len(t.primary_key) == 1:
             status[name] = _parent_status(t, df)
         if name == "encounters":
-            kept_encounters = df.filter(pl.col(REASON).is_null()).select("encounter_id", "patient_id")
+            kept_encounters = df.filter(pl.col(REASON).is_null()).select("encounter_id", "patient_id", ROW)
         rej = df.filter(pl.col(REASON).is_not_null()).select(ROW, REASON, DETAIL)
 
         # Pass 2: stream the source again; kept rows typed, rejected rows as they came.
         kept_path, rej_path = out_dir / f"{name}.parquet", out_dir / "rejected" / f"{name}.parquet"
         src.frame.join(rej.lazy(), on=ROW, how="anti", maintain_order="left").select(
-            output_columns(t, present)).sink_parquet(kept_path, engine="streaming")
+            output_columns(t, present, mapping)).sink_parquet(kept_path, engine="streaming")
         originals = [pl.col(c) if c in present else pl.lit(None, pl.String).alias(c) for c in t.names]
         src.frame.join(rej.lazy(), on=ROW, how="inner", maintain_order="left").select(
             *originals, ROW, REASON, DETAIL).sink_parquet(rej_path, engine="streaming")
@@ -264,8 +343,8 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
         kept = pl.scan_parquet(kept_path).select(pl.len()).collect().item()
         n_rej = rej.height
         # Nothing may vanish: every row read is either written typed or written rejected.
-        assert kept + n_rej == src.n_rows == df.height, (
-            f"{name}: read {src.n_rows} != kept {kept} + rejected {n_rej}")
+        if not kept + n_rej == src.n_rows == df.height:
+            raise RuntimeError(f"{name}: read {src.n_rows} != kept {kept} + rejected {n_rej}")
         reasons = rej.group_by(REASON).agg(pl.len().alias("n"), pl.col(DETAIL).head(EXAMPLES_PER_REASON))
         reasons = reasons.sort(["n", REASON], descending=[True, False])
         tables[name] = {
@@ -277,7 +356,6 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
         }
         log.info("%s: read %d, kept %d, rejected %d %s", name, src.n_rows, kept, n_rej,
                  tables[name]["reasons"] or "")
-    shutil.rmtree(staging, ignore_errors=True)
 
     failures = []
     if max_reject_rate is not None:
@@ -286,12 +364,8 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
             if rate > max_reject_rate:
                 failures.append(f"{name}: {r['rejected']} of {r['read']} rows rejected "
                                 f"({rate:.1%}) > max_reject_rate {max_reject_rate:.1%}")
-    report = {"export_dir": str(export_dir), "ok": not failures, "failures": failures,
-              "max_reject_rate": max_reject_rate, "tables": tables}
-    if provenance is not None:
-        report["provenance"] = provenance
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2))
-    return report
+    return {"export_dir": str(export_dir), "ok": not failures, "failures": failures,
+            "max_reject_rate": max_reject_rate, "mapping": asdict(mapping), "tables": tables}
 
 
 def read_validated(validated_dir: str | Path, table: str) -> pl.LazyFrame:

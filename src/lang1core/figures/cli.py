@@ -14,6 +14,8 @@ import logging
 import tempfile
 from pathlib import Path
 
+from lang1core.cli_args import positive_int
+
 HELP = "draw the study's figures (PDF/PNG) from an evaluation tables folder"
 
 
@@ -26,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", nargs="+", choices=[*FIGURES, *DATASET_TABLES], metavar="NAME",
                    help="figures to draw (default: all)")
     p.add_argument("--formats", nargs="+", default=["pdf", "png"], choices=["pdf", "png", "svg"])
-    p.add_argument("--dpi", type=int, default=300, help="PNG resolution")
+    p.add_argument("--dpi", type=positive_int, default=300, help="PNG resolution")
     p.add_argument("--split", default="temporal_2024", help="headline test split")
     p.add_argument("--primary-model", default="lang1", help="model of the single-model figures")
     p.add_argument("--note", default=None, help="footer printed on every figure")

@@ -9,6 +9,8 @@ import sys
 import logging
 from pathlib import Path
 
+from lang1core.cli_args import nonnegative_int, positive_int
+
 HELP = "score a model (HF Llama dir with tokenizer.model) on a ReMedE split parquet"
 
 
@@ -18,12 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("examples", type=Path, help="ReMedE parquet, e.g. results/remede/los/test.parquet")
     p.add_argument("--task", help="task name (default: the parquet's parent folder)")
     p.add_argument("--out", type=Path, help="predictions parquet to write")
-    p.add_argument("--max-note-tokens", type=int, default=512, help="note tokens kept")
-    p.add_argument("--k-shot", type=int, default=0,
+    p.add_argument("--max-note-tokens", type=positive_int, default=512, help="note tokens kept")
+    p.add_argument("--k-shot", type=nonnegative_int, default=0,
                    help="solved examples prepended, from train.parquet beside EXAMPLES")
-    p.add_argument("--batch-size", type=int, default=16, help="examples per forward pass")
-    p.add_argument("--max-examples", type=int, default=None, help="score a seeded sample")
-    p.add_argument("--seed", type=int, default=3407)
+    p.add_argument("--batch-size", type=positive_int, default=16, help="examples per forward pass")
+    p.add_argument("--max-examples", type=positive_int, default=None, help="score a seeded sample")
+    p.add_argument("--seed", type=nonnegative_int, default=3407)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from lang1core.export.validate import read_validated
+from lang1core.private_files import DIR_MODE, FILE_MODE, make_private, private_umask
 from lang1core.remede import labels as L
 from lang1core.remede.config import BuildConfig
 from lang1core.remede.leakage import LeakageError, leakage_report
@@ -138,25 +139,40 @@ def task_examples(tables: dict, cfg: BuildConfig) -> tuple[dict[str, pl.DataFram
 
 
 def build_remede(validated_dir: str | Path, out_dir: str | Path, cfg: BuildConfig, *,
-                 provenance: dict | None = None) -> dict:
+                 provenance: dict | None = None, file_mode: int = FILE_MODE, dir_mode: int = DIR_MODE) -> dict:
     """Write every task x split parquet, the probe and manifest.json; return the manifest.
+    The task files hold note text: they are written `file_mode`, their folders `dir_mode`.
 
     Raises LeakageError (after logging the report) when a task's notes match its leakage
     patterns in more than `cfg.leakage_max_rate` of its examples."""
-    t0 = time.perf_counter()
     out = Path(out_dir)
+    try:
+        with private_umask(dir_mode):
+            return _build(validated_dir, out, cfg, provenance)
+    finally:
+        make_private(out, file_mode, dir_mode)
+
+
+def _build(validated_dir: str | Path, out: Path, cfg: BuildConfig, provenance: dict | None) -> dict:
+    t0 = time.perf_counter()
     tables = load(validated_dir, cfg)
     examples, info = task_examples(tables, cfg)
     examples = mark_seen(examples, cfg.seen_scope)
     failures = []
     for task, df in examples.items():
-        rep = leakage_report(df, cfg.leakage_patterns.get(task, []), cfg.leakage_max_rate)
+        rep = leakage_report(df, cfg.leakage_patterns.get(task, []), cfg.leakage_max_rate, list(cfg.leakage_allow))
         info[task]["leakage"] = rep
-        log.info("%s: leakage %d of %d notes match (%.2f%%, limit %.2f%%)", task, rep["matched"], rep["n"],
-                 100 * rep["rate"], 100 * cfg.leakage_max_rate)
+        log.info("%s: leakage %d of %d notes match (%.2f%%, limit %.2f%%); %d more matched only in "
+                 "context that is no leak", task, rep["matched"], rep["n"], 100 * rep["rate"],
+                 100 * cfg.leakage_max_rate, rep["raw_matched"] - rep["matched"])
+        for p, c in rep["patterns"].items():
+            if c["raw"]:
+                # Counts only: the example ids stay in manifest.json beside the task files.
+                log.info("%s: leakage pattern %r: %d leaking, set aside %s", task, p, c["matched"], c["set_aside"])
         if not rep["ok"]:
             failures.append(f"{task}: {rep['matched']} of {rep['n']} notes ({rep['rate']:.1%}) match "
-                            f"{[p for p, c in rep['patterns'].items() if c['matched']]}, e.g. {rep['examples'][:3]}")
+                            f"{[p for p, c in rep['patterns'].items() if c['matched']]} (example ids in "
+                            "manifest.json, tasks.{task}.leakage)")
     for task, df in examples.items():
         counts = {}
         for split in SPLITS:
@@ -170,6 +186,14 @@ def build_remede(validated_dir: str | Path, out_dir: str | Path, cfg: BuildConfi
             counts[split] = {"examples": part.height, "patients": part["patient_id"].n_unique(),
                              "seen_examples": int(part["seen_patient"].sum()), "classes": cls}
         info[task]["splits"] = counts
+        train = counts["train"]["classes"]
+        if sum(1 for c in train if c) < 2 and counts["train"]["examples"]:
+            # A finetune on one class learns nothing; say which task before anyone trains.
+            msg = (f"task {task}: the train split holds only class "
+                   f"{info[task]['options'][next(i for i, c in enumerate(train) if c)]!r} "
+                   f"({counts['train']['examples']} examples); check its labels' source columns")
+            info[task]["warnings"] = [msg]
+            log.warning("%s", msg)
         total = sum(c["examples"] for c in counts.values())
         info[task]["examples"] = total
         # Every encounter is an example or a counted drop.
@@ -202,6 +226,7 @@ def build_remede(validated_dir: str | Path, out_dir: str | Path, cfg: BuildConfi
                          "seen_scope": cfg.seen_scope},
         "seconds": round(time.perf_counter() - t0, 3),
         "leakage_ok": not failures,
+        "warnings": [w for t in info.values() for w in t.get("warnings", [])],
     }
     if provenance is not None:
         manifest["provenance"] = provenance

@@ -7,30 +7,34 @@ from __future__ import annotations
 
 import argparse
 
+from lang1core.cli_args import fraction, nonnegative_float, nonnegative_int, positive_int
+
 HELP = "build the ReMedE task files, tables and lm-eval tasks from a validated export"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("validated", help="folder of validated tables (the export stage's R/validated)")
     p.add_argument("out", help="output folder (R/remede)")
-    p.add_argument("--seed", type=int, default=3407, help="seed of the train/val/test hash")
+    p.add_argument("--seed", type=nonnegative_int, default=3407, help="seed of the train/val/test hash")
     p.add_argument("--held-out-site", default=None, help="site whose examples form the external split")
     p.add_argument("--tasks", nargs="+", default=None, help="tasks to build (default: all five)")
-    p.add_argument("--los-edges", type=float, nargs="+", default=None,
+    p.add_argument("--los-edges", type=nonnegative_float, nargs="+", default=None,
                    help="fixed LOS upper bin edges in days, e.g. 2 3 5 (default: train-split quartiles)")
     p.add_argument("--split-by", choices=["patient", "encounter"], default="patient",
                    help="unit assigned to train/val/test")
-    p.add_argument("--max-leakage-rate", type=float, default=0.01,
+    p.add_argument("--max-leakage-rate", type=fraction, default=0.01,
                    help="largest share of a task's notes that may match its leakage patterns")
-    p.add_argument("--max-note-tokens", type=int, default=512,
+    p.add_argument("--max-note-tokens", type=positive_int, default=512,
                    help="note tokens the lm-eval tasks keep (the first ones, as the scorer)")
     p.add_argument("--log", default=None, help="also log to this file")
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     from lang1core.logs import setup_logging
+    from lang1core.private_files import make_private
     from lang1core.remede.build import build_remede
     from lang1core.remede.config import BuildConfig
     from lang1core.remede.leakage import LeakageError
@@ -44,16 +48,19 @@ def run(args: argparse.Namespace) -> int:
         d["tasks"] = args.tasks
     if args.los_edges:
         d["los"] = {"edges": args.los_edges}
-    cfg = BuildConfig.from_dict(d, seed=args.seed, held_out_site=args.held_out_site)
     try:
+        cfg = BuildConfig.from_dict(d, seed=args.seed, held_out_site=args.held_out_site)
         manifest = build_remede(args.validated, args.out, cfg)
-    except LeakageError as e:
-        print(f"error: {e}")
+    except (LeakageError, ValueError, FileNotFoundError) as e:
+        # Options that contradict each other, a missing or stale validated table, a leak.
+        print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)
     write_tables(out, manifest, out / "stats")
     write_lm_eval(out, out / "lm_eval", list(cfg.tasks), list(TEST_SPLITS), probe_splits=list(cfg.probe_splits),
                   max_note_tokens=args.max_note_tokens)
+    # The stats and lm-eval files sit beside the task files; the folder stays owner-only.
+    make_private(out)
     for task, info in manifest["tasks"].items():
         print(f"{task:<12} {info['examples']:>8} examples  " +
               "  ".join(f"{s}={c['examples']}" for s, c in info["splits"].items()))

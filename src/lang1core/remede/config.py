@@ -121,6 +121,9 @@ class BuildConfig:
     # match before the build fails.
     leakage_patterns: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_LEAKAGE_PATTERNS))
     leakage_max_rate: float = 0.01
+    # Regular expressions of phrases a pattern match inside of is never a leak, e.g. a
+    # site's template line "Advance directive: if patient expired, notify ..." .
+    leakage_allow: tuple[str, ...] = ()
     # Reading-comprehension probe: which splits to build it for.
     probe_splits: tuple[str, ...] = ("val", "test")
     seed: int = 3407
@@ -165,6 +168,8 @@ class BuildConfig:
             kw["leakage_patterns"] = {**DEFAULT_LEAKAGE_PATTERNS, **lk["patterns"]}
         if "max_rate" in lk:
             kw["leakage_max_rate"] = float(lk["max_rate"])
+        if lk.get("allow"):
+            kw["leakage_allow"] = tuple(lk["allow"])
         cfg = cls(**kw)
         cfg.check()
         return cfg
@@ -183,5 +188,14 @@ class BuildConfig:
             raise ValueError(f"remede.seen_scope: {self.seen_scope!r}; expected 'all_tasks' or 'task'")
         if self.los_unit not in ("calendar_days", "continuous"):
             raise ValueError(f"remede.los.unit: {self.los_unit!r}; expected 'calendar_days' or 'continuous'")
+        import re
+
+        for task, pats in {**self.leakage_patterns, "allow": list(self.leakage_allow)}.items():
+            for p in pats:
+                try:
+                    re.compile(p)
+                except re.error as e:
+                    raise ValueError(f"remede.leakage.{'allow' if task == 'allow' else 'patterns.' + task}: "
+                                     f"{p!r} is not a regular expression ({e})") from None
         if self.los_edges is not None and list(self.los_edges) != sorted(set(self.los_edges)):
             raise ValueError(f"remede.los.edges: {list(self.los_edges)} must be strictly increasing")

@@ -87,7 +87,11 @@ def readmission(stays_df: pl.DataFrame, all_encounters: pl.DataFrame, cfg: Build
         drops.append((f"excluded department: {dept}", int((df["department"] == dept).sum())))
     df = df.filter(~excluded)
     if cfg.readmission_exclude_expired:
-        died = pl.col("discharge_disposition").is_in(list(cfg.mortality_dispositions)).fill_null(False)
+        # Without a disposition it is unknown whether the stay ended in death.
+        unknown = pl.col("discharge_disposition").is_null()
+        drops.append(("no discharge disposition", int(df.select(unknown.sum()).item())))
+        df = df.filter(~unknown)
+        died = pl.col("discharge_disposition").is_in(list(cfg.mortality_dispositions))
         drops.append(("index stay ended in death", int(df.select(died.sum()).item())))
         df = df.filter(~died)
     later = (all_encounters.filter(pl.col("encounter_class").is_in(list(cfg.readmission_classes)))
@@ -109,10 +113,13 @@ def readmission(stays_df: pl.DataFrame, all_encounters: pl.DataFrame, cfg: Build
 
 
 def mortality(stays_df: pl.DataFrame, cfg: BuildConfig) -> tuple[pl.DataFrame, Drops]:
-    """Label 1 when the discharge disposition is one of `mortality_dispositions` ("expired")."""
+    """Label 1 when the discharge disposition is one of `mortality_dispositions` ("expired").
+    A stay without a disposition has no label (an empty field is not "survived"): dropped."""
     df, drops = _need_discharge(stays_df)
-    lab = pl.col("discharge_disposition").is_in(list(cfg.mortality_dispositions)).fill_null(False).cast(pl.Int64)
-    return df.with_columns(label=lab), drops
+    known = df.filter(pl.col("discharge_disposition").is_not_null())
+    drops.append(("no discharge disposition", df.height - known.height))
+    lab = pl.col("discharge_disposition").is_in(list(cfg.mortality_dispositions)).cast(pl.Int64)
+    return known.with_columns(label=lab), drops
 
 
 def los_value(cfg: BuildConfig) -> pl.Expr:
@@ -189,8 +196,15 @@ def cci(stays_df: pl.DataFrame, diagnoses: pl.DataFrame) -> tuple[pl.DataFrame, 
 
 def denial(stays_df: pl.DataFrame, claims: pl.DataFrame, cfg: BuildConfig) -> tuple[pl.DataFrame, Drops]:
     """Label 1 when any claim of the stay ends in one of `denial_statuses` (a claim denied at
-    first counts whatever the appeal decided). Stays without a claim are excluded."""
+    first counts whatever the appeal decided). Stays without a claim are excluded; so are
+    stays none of whose claims is denied while one still awaits its determination (the
+    label is not known yet)."""
+    denied = pl.col("status").is_in(list(cfg.denial_statuses))
     per = claims.group_by("encounter_id").agg(
-        label=pl.col("status").is_in(list(cfg.denial_statuses)).any().cast(pl.Int64))
+        label=denied.any().cast(pl.Int64),
+        _pending=(~denied & pl.col("determination_date").is_null()).any())
     df = stays_df.join(per, on="encounter_id", how="inner", maintain_order="left")
-    return df, [("no claim for the encounter", stays_df.height - df.height)]
+    drops = [("no claim for the encounter", stays_df.height - df.height)]
+    pending = (pl.col("label") == 0) & pl.col("_pending")
+    drops.append(("claim still pending (no determination date)", int(df.select(pending.sum()).item())))
+    return df.filter(~pending).drop("_pending"), drops

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import logging
+import io
 import os
+import pickle
 import random
 import re
 import shutil
@@ -33,6 +35,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint import FileSystemReader
+from torch.distributed.checkpoint.api import CheckpointException
+from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
 log = logging.getLogger(__name__)
@@ -63,7 +68,11 @@ def _fsync_tree(path: Path) -> None:
 
 
 def rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(),
+    """RNG states as tensors and plain values only, so they load with weights_only=True."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": random.getstate(),
+             "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
              "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -72,7 +81,9 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    n = state["numpy"]
+    np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+                         n["cached_gaussian"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -196,15 +207,86 @@ def load_checkpoint(path: str | Path, *, model: torch.nn.Module,
     state = {"model": model_sd, "optim": optim_sd}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*single process")
-        dcp.load(state, checkpoint_id=str(path / "model_optim"), no_dist=not dist.is_initialized())
+        try:
+            dcp.load(state, checkpoint_id=str(path / "model_optim"), storage_reader=_SafeReader(path / "model_optim"),
+                     planner=_SafeLoadPlanner(), no_dist=not dist.is_initialized())
+        except CheckpointException as e:  # DCP gathers each rank's failure into one: name the refusal
+            refused = re.search(r"(\S+: refused to load: [^;\n'\"]*)", f"{e} {getattr(e, 'failures', '')!r}")
+            if refused:
+                raise RuntimeError(refused.group(1)) from None
+            raise
     set_state_dict(model, optimizer, model_state_dict=state["model"],
                    optim_state_dict=state["optim"])
-    trainer_state = torch.load(path / "trainer.pt", weights_only=False)
+    trainer_state = _load_plain(path / "trainer.pt")
     rank_state = None
     if restore_rank_state:
-        rank_state = torch.load(path / f"rank{_rank()}.pt", weights_only=False)
+        rank_state = _load_plain(path / f"rank{_rank()}.pt")
         set_rng_state(rank_state.pop("rng"))
     return trainer_state, rank_state, meta
+
+
+# What DCP's .metadata may name: its own metadata classes, tensor sizes, dtypes and layouts.
+_METADATA_GLOBALS = {("torch", "Size"), ("torch._utils", "_get_layout"), ("torch.serialization", "_get_layout"),
+                     ("collections", "OrderedDict"),
+                     ("torch.distributed.checkpoint.filesystem", "_StorageInfo"),
+                     ("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"),
+                     ("pathlib._local", "PosixPath"), ("pathlib._local", "PurePosixPath")}
+
+
+class _MetadataUnpickler(pickle.Unpickler):
+    """Unpickles DCP metadata, refusing any global but its data classes (no code can run)."""
+
+    def find_class(self, module: str, name: str):
+        obj = super().find_class(module, name) if self._allowed(module, name) else None
+        if obj is None or (module == "torch.distributed.checkpoint.metadata" and not isinstance(obj, type)):
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in checkpoint metadata")
+        return obj
+
+    @staticmethod
+    def _allowed(module: str, name: str) -> bool:
+        return ((module, name) in _METADATA_GLOBALS or module == "torch.distributed.checkpoint.metadata"
+                or (module == "torch" and isinstance(getattr(torch, name, None), torch.dtype)))
+
+
+class _SafeReader(FileSystemReader):
+    """DCP's reader, with the metadata checked by `_MetadataUnpickler` before it is loaded."""
+
+    def read_metadata(self, *args, **kwargs):
+        file = Path(str(self.path)) / ".metadata"
+        try:
+            with open(file, "rb") as f:
+                _MetadataUnpickler(f).load()
+        except pickle.UnpicklingError as e:
+            raise RuntimeError(f"{file}: refused to load: {e}; it was tampered with — start a new "
+                               "output folder") from None
+        return super().read_metadata(*args, **kwargs)
+
+
+class _SafeLoadPlanner(DefaultLoadPlanner):
+    """DCP's planner, with non-tensor entries (optimizer hyper-parameters) checked to be plain
+    values by weights_only=True before DCP's own (unrestricted) load reads the same bytes."""
+
+    def load_bytes(self, read_item, value):
+        data = value.read()
+        try:
+            torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise RuntimeError(f"checkpoint entry {read_item.dest_index.fqn}: refused to load: it holds "
+                               f"objects other than tensors and plain values ({str(e).splitlines()[0][:200]})"
+                               ) from None
+        super().load_bytes(read_item, io.BytesIO(data))
+
+
+def _load_plain(file: Path) -> dict:
+    """A state file of tensors and plain values. weights_only=True refuses anything else, so a
+    tampered checkpoint cannot run code when it is loaded."""
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise RuntimeError(
+            f"{file}: refused to load: it holds objects other than tensors and plain values "
+            f"({str(e).splitlines()[0][:200]}); it was tampered with or written by an older lang1 — "
+            "start a new output folder") from None
 
 
 def load_meta(path: str | Path) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from lang1core.cli_args import nonnegative_int
+
 HELP = "pretrain a preset on token shards (resumes from the run folder's checkpoints)"
 
 
@@ -20,8 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="debug", help="debug | smol-100m | tinyllama-1b | llama2-7b")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a TrainConfig setting, value as JSON (e.g. tokens=1000000, betas=[0.9,0.95])")
-    p.add_argument("--gpus", type=int, default=0, help="0 = CPU; >1 launches torchrun with FSDP")
-    p.add_argument("--seed", type=int, default=3407)
+    p.add_argument("--gpus", type=nonnegative_int, default=0, help="0 = CPU; >1 launches torchrun with FSDP")
+    p.add_argument("--seed", type=nonnegative_int, default=3407)
 
 
 def run(args: argparse.Namespace) -> int:
