@@ -1,4 +1,4 @@
-"""Rule audit: one model's memorisation and identifier audit -> JSON (numbers only) + figure."""
+"""Rule audit: one model's memorisation and identifier audit -> JSON (numbers only)."""
 
 import os
 
@@ -7,11 +7,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
-from lang1core.audit.figure import draw  # noqa: E402
 from lang1core.audit.run import audit_model  # noqa: E402
 from lang1core.audit.settings import AuditSettings  # noqa: E402
 from lang1core.corpus.io import write_json  # noqa: E402
-from lang1core.figures.style import style_from_config  # noqa: E402
 from lang1core.logs import setup_logging  # noqa: E402
 from lang1core.provenance import provenance  # noqa: E402
 
@@ -24,5 +22,3 @@ result = audit_model(p.model_dir, train_parquet=sm.input.train, mix_stats=sm.inp
                      clean_parquet=sm.input.clean, patients_parquet=sm.input.patients, settings=settings,
                      reference_dir=sm.input.get("reference"), device=p.device, name=sm.wildcards.name)
 write_json(sm.output.json, result, provenance(sm.config, p.seed, mix_stats=sm.input.mix_stats))
-draw(result, [sm.output.figure], style_from_config(p.style),
-     note="synthetic data" if sm.config["source"] == "synthetic" else None)

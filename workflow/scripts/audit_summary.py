@@ -8,4 +8,4 @@ from lang1core.logs import setup_logging
 
 sm = snakemake  # noqa: F821
 setup_logging(sm.log[0])
-write_summary([json.loads(Path(f).read_text()) for f in sm.input], sm.output.markdown, sm.output.table)
+write_summary([json.loads(Path(f).read_text()) for f in sm.input.json], sm.output.markdown, sm.output.table)
