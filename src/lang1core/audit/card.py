@@ -38,6 +38,10 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def _counts(d: dict | None) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in (d or {}).items()) or "none"
+
+
 def _details(name: str, meta: dict) -> str:
     cfg = meta.get("config") or meta.get("model_config") or {}
     prov = meta.get("provenance") or {}
@@ -60,15 +64,17 @@ def _data(mix_stats: dict | None) -> str:
              v.get("val", {}).get("documents")] for s, v in sorted((mix_stats.get("sources") or {}).items())]
     can = mix_stats.get("canaries") or {}
     periods = ", ".join(f"{p['start']}..{p['end']}" for p in rules.get("exclude_periods") or []) or "none"
-    text = (f"Pretraining mix `{mix_stats.get('mix')}` (weights {mix_stats.get('weights')}).\n\n"
+    weights = ", ".join(f"{k} {v}" for k, v in (mix_stats.get("weights") or {}).items())
+    text = (f"Pretraining mix `{mix_stats.get('mix')}` (token weights: {weights}).\n\n"
             + _table(["source", "training documents", "training characters", "validation documents"], rows)
             + f"\n\nClinical notes written after {rules.get('cutoff') or 'no cutoff'}, in the excluded periods "
               f"({periods}) and from the held-out site ({rules.get('held_out_site') or 'none'}) were left out; "
-              f"the exclusions counted {mix_stats.get('clinical_exclusions')} and the leak check found "
-              f"{mix_stats.get('leak_check')}.")
+              f"notes left out: {_counts(mix_stats.get('clinical_exclusions'))}; excluded notes found in "
+              f"the mix by the leak check: {_counts(mix_stats.get('leak_check'))}.")
     if can:
         text += (f"\n\n{len(can.get('canaries', []))} synthetic canaries ({can.get('inserted_documents')} "
-                 "documents, fake identifiers only) were inserted for the memorisation audit.")
+                 "of the clinical training documents above, fake identifiers only) were inserted for the "
+                 "memorisation audit.")
     return head + text
 
 
