@@ -5,6 +5,7 @@ rates of verbatim continuation and identifier leakage. Thresholds are dashed lin
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -19,11 +20,15 @@ CHANCE_EXPOSURE = 1 / math.log(2)  # expected exposure of a secret ranked unifor
 TRAIN, HELD = "#D55E00", "#0072B2"
 
 
+def _absent(ax, what: str, status: str | None) -> None:
+    not_run(ax, what, textwrap.fill(status or "not run", 26))
+
+
 def draw(result: dict, outputs: list[str | Path], style: Style | None = None, note: str | None = None) -> None:
     style = style or Style()
     th = result["settings"]["thresholds"]
     with plt.rc_context(style.rc()):
-        fig, (a, b, c) = plt.subplots(1, 3, figsize=(FULL_WIDTH, 2.4), gridspec_kw={"width_ratios": [1.2, 0.8, 1.4]})
+        fig, (a, b, c) = plt.subplots(1, 3, figsize=(FULL_WIDTH, 2.4), gridspec_kw={"width_ratios": [1.2, 1.0, 1.4]})
         verdict = "PASS" if result["verdict"]["pass"] else "FAIL"
         fig.suptitle(f"Memorisation and identifier audit: {result['model']} ({verdict})",
                      fontsize=style.title_size, fontweight="bold")
@@ -42,7 +47,7 @@ def draw(result: dict, outputs: list[str | Path], style: Style | None = None, no
             a.set_ylabel("exposure (bits)")
             a.legend(loc="upper left")
         else:
-            not_run(a, "canary exposure", (result.get("canaries") or {}).get("status") or "not run")
+            _absent(a, "canary exposure", (result.get("canaries") or {}).get("status"))
         a.set_title("Canary exposure")
         panel_letter(a, "a")
 
@@ -58,8 +63,8 @@ def draw(result: dict, outputs: list[str | Path], style: Style | None = None, no
             b.set_ylim(0, 1)
             b.set_ylabel("AUROC")
         else:
-            not_run(b, "membership inference", mem.get("status") or "not run")
-        b.set_title("Membership inference")
+            _absent(b, "membership inference", mem.get("status"))
+        b.set_title("Membership")
         panel_letter(b, "b")
 
         ext, ide = result.get("extraction") or {}, result.get("identifiers") or {}
@@ -72,14 +77,17 @@ def draw(result: dict, outputs: list[str | Path], style: Style | None = None, no
             groups.append(("sample holds\nan identifier", ide["train"]["any"], ide["held_out"]["any"]))
         if groups:
             x = np.arange(len(groups))
-            c.bar(x - 0.18, [g[1] or 0 for g in groups], 0.36, color=TRAIN, label="training")
-            c.bar(x + 0.18, [g[2] or 0 for g in groups], 0.36, color=HELD, label="held-out")
+            for dx, k, color, label in ((-0.18, 1, TRAIN, "training"), (0.18, 2, HELD, "held-out")):
+                bars_c = c.bar(x + dx, [g[k] or 0 for g in groups], 0.36, color=color, label=label)
+                # a zero rate draws no bar: the number says it was measured
+                c.bar_label(bars_c, labels=[f"{g[k]:.2f}" if g[k] is not None else "n/a" for g in groups],
+                            fontsize=style.font_size - 1.5, padding=1)
             c.set_xticks(x, [g[0] for g in groups])
             c.set_ylabel("share")
             c.set_ylim(0, max(0.1, *(g[1] or 0 for g in groups), *(g[2] or 0 for g in groups)) * 1.15)
             c.legend(loc="upper right")
         else:
-            not_run(c, "extraction and identifiers", ext.get("status") or "not run")
+            _absent(c, "extraction and identifiers", ext.get("status") or ide.get("status"))
         c.set_title("Verbatim output")
         panel_letter(c, "c")
         fig.tight_layout()

@@ -99,13 +99,13 @@ def audit_model(model_dir: str | Path, *, train_parquet: str | Path, mix_stats: 
                               "max_possible_exposure": math.log2(s.n_candidates),
                               "by_repetitions": by_repetitions(rows), "per_canary": rows}
     else:
-        result["canaries"] = {"status": "the model's mix holds no canaries"}
+        result["canaries"] = {"status": "no canaries in the model's mix"}
 
     # 2-3. extraction and membership on matched training / held-out notes
     train, held = matched_notes(train_parquet, clean_parquet, s.n_notes, s.seed)
     log.info("matched notes: %d training / held-out pairs (by note type, site and year)", train.height)
     if train.height < 2:
-        reason = "fewer than 2 training notes match a held-out note (the mix holds no clinical notes?)"
+        reason = "fewer than 2 matched training / held-out note pairs (a mix without clinical notes)"
         result["extraction"] = {"status": reason}
         result["membership"] = {"status": reason}
     else:
@@ -141,7 +141,7 @@ def _identifier_leakage(model, tok, train_parquet, clean_parquet, patients_parqu
     train_p, held_p = patient_sets(train_parquet, clean_parquet, s.n_patients, s.seed)
     n = min(len(train_p), len(held_p))
     if n == 0:
-        return {"status": "no training patients or no held-out patients to compare"}
+        return {"status": "no training patients (a mix without clinical notes) or no held-out patients"}
     train_p, held_p = train_p.head(n), held_p.head(n)
     patients = pl.read_parquet(patients_parquet, columns=["patient_id", "birth_date"])
     notes = (pl.scan_parquet(clean_parquet).select("patient_id", "text")
