@@ -115,6 +115,24 @@ def test_exposure_grows_with_repetitions(results):
     assert mem[32] > AuditSettings().thresholds["max_exposure"]
 
 
+def test_extraction_finds_text_seen_often_and_not_text_never_seen(world):
+    """Greedy continuations of the canaries inserted 32 times come back verbatim; those of
+    canaries the model never saw (another seed) do not."""
+    import torch
+
+    from lang1core.audit.extraction import extraction
+    from lang1core.finetune.models import load_model_dir
+
+    model, tok = load_model_dir(world["memorised"], torch.device("cpu"))
+    model.eval()
+    seen = [c for c in C.from_manifest(H.read_json(world["mix_stats"])) if c.repetitions == 32]
+    unseen = C.make_canaries(12345, 4, [1])
+    toks = [[tok.bos_id, *tok.encode(c.text)] for c in seen], [[tok.bos_id, *tok.encode(c.text)] for c in unseen]
+    r = extraction(model, *toks, prefix=20, suffix=10, near=0.9)
+    assert r["train"]["exact_rate"] > r["held_out"]["exact_rate"]
+    assert r["exact_rate_excess"] > AuditSettings().thresholds["max_extraction_excess"]
+
+
 def test_identifier_leakage_counts_training_identifiers_against_held_out_ones():
     from lang1core.audit import identifiers as I
 
