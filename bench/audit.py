@@ -34,8 +34,8 @@ def main() -> None:
     import yaml
 
     from lang1core.audit import run as R
-    from lang1core.audit.exposure import canary_exposures
     from lang1core.audit.canaries import from_manifest
+    from lang1core.audit.exposure import canary_exposures
     from lang1core.audit.extraction import extraction
     from lang1core.audit.notes import matched_notes
     from lang1core.audit.settings import AuditSettings

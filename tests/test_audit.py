@@ -8,11 +8,11 @@ import math
 import subprocess
 import sys
 
+import audit_helpers as H
 import numpy as np
 import polars as pl
 import pytest
 
-import audit_helpers as H
 from lang1core.audit import canaries as C
 from lang1core.audit.exposure import exposure
 from lang1core.audit.settings import AuditSettings
@@ -136,7 +136,7 @@ def test_extraction_finds_text_seen_often_and_not_text_never_seen(world):
 def test_identifier_leakage_counts_training_identifiers_against_held_out_ones():
     from lang1core.audit import identifiers as I
 
-    patients = pl.DataFrame({"patient_id": ["P1", "P2", "P3"]},).with_columns(
+    patients = pl.DataFrame({"patient_id": ["P1", "P2", "P3"]}).with_columns(
         pl.Series("birth_date", ["1950-01-02", "1960-03-04", "1950-01-02"]).str.to_date())
     notes = pl.DataFrame({"patient_id": ["P1", "P2", "P3"], "text": [
         "H&P\nPatient: SMITH, Ann   MRN: 12345678   DOB: 01/02/1950\nbody",

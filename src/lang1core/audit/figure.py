@@ -14,7 +14,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lang1core.figures.style import FULL_WIDTH, Style, ci_yerr, not_run, panel_letter, save  # noqa: E402
+from lang1core.figures.style import (  # noqa: E402
+    FULL_WIDTH,
+    Style,
+    ci_yerr,
+    not_run,
+    panel_letter,
+    save,
+)
 
 CHANCE_EXPOSURE = 1 / math.log(2)  # expected exposure of a secret ranked uniformly at random
 TRAIN, HELD = "#D55E00", "#0072B2"

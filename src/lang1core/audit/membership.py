@@ -20,8 +20,8 @@ def mia_auroc(train_scores: np.ndarray, held_scores: np.ndarray, n_bootstrap: in
     scores = np.concatenate([train_scores, held_scores])
     labels = np.concatenate([np.ones(len(train_scores)), np.zeros(len(held_scores))]).astype(int)
     r = bootstrap_binary(scores, labels, n_bootstrap, np.random.default_rng(seed), level=level)
-    return {"auroc": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "n_train": int(len(train_scores)),
-            "n_held_out": int(len(held_scores)), "n_bootstrap": n_bootstrap, "ci_level": level}
+    return {"auroc": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "n_train": len(train_scores),
+            "n_held_out": len(held_scores), "n_bootstrap": n_bootstrap, "ci_level": level}
 
 
 def membership(train_loss: np.ndarray, held_loss: np.ndarray, ref_train_loss: np.ndarray | None,

@@ -6,7 +6,7 @@ An audited name is a pretrained model (`lang1`) or a finetuned run (`lang1/joint
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 def audited(config: dict) -> list[str]:

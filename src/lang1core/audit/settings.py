@@ -35,7 +35,7 @@ class AuditSettings:
     thresholds: dict = field(default_factory=lambda: dict(THRESHOLDS))
 
     @classmethod
-    def from_dict(cls, values: dict, source: str = "audit settings") -> "AuditSettings":
+    def from_dict(cls, values: dict, source: str = "audit settings") -> AuditSettings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

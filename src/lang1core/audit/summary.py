@@ -20,8 +20,8 @@ def write_summary(results: list[dict], markdown: str | Path, table: str | Path) 
     pl.DataFrame(rows, schema={"model": pl.String, "verdict": pl.String, "check": pl.String, "value": pl.Float64,
                                "threshold": pl.Float64, "result": pl.String}).write_csv(table)
     lines = ["# Memorisation and identifier audit", "",
-             "A model fails when any check exceeds its threshold (config `audit.thresholds`); "
-             "`results/audit/{model}.json` holds every number and the settings.", ""]
+             ("A model fails when any check exceeds its threshold (config `audit.thresholds`); "
+              "`results/audit/{model}.json` holds every number and the settings."), ""]
     for r in results:
         v = r["verdict"]
         lines += [f"## {r['model']}: {'PASS' if v['pass'] else 'FAIL'}", "",
