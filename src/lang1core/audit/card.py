@@ -51,7 +51,8 @@ def _details(name: str, meta: dict) -> str:
             ["vocabulary", cfg.get("vocab_size")], ["context (tokens)", cfg.get("max_seq_len")],
             ["pretraining tokens seen", meta.get("tokens_seen")],
             ["config hash", prov.get("config_hash")], ["code version", prov.get("code_version")]]
-    return f"## Model details\n\n`{name}`, trained with lang1.\n\n" + _table(["", ""], rows)
+    return (f"## Model details\n\n`{name}`: a Llama decoder in Hugging Face format, written by lang1.\n\n"
+            + _table(["", ""], rows))
 
 
 def _data(mix_stats: dict | None) -> str:
