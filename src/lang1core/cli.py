@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "figures": "lang1core.figures.cli",
     "score": "lang1core.finetune.cli",
     "serve": "lang1core.finetune.serve_cli",
+    "audit": "lang1core.audit.command",
 }
 
 

@@ -94,6 +94,7 @@ rule corpus_mix:
         held_out_site=config.get("held_out_site"),
         val_fraction=CORPUS["val_fraction"],
         min_val_documents=CORPUS["min_val_documents"],
+        canaries=corpus_rules.canary_settings(CORPUS, config["source"]),
         seed=config["seed"],
     script:
         "../scripts/corpus_mix.py"

@@ -14,6 +14,6 @@ p = sm.params
 stats = build_mix(p.weights, sm.input.get("clean"), sm.input.get("general"), sm.output.train, sm.output.val,
                   validated_dir=Path(sm.input.encounters).parent, cutoff=p.cutoff, exclude_periods=p.exclude_periods,
                   held_out_site=p.held_out_site, val_fraction=p.val_fraction, min_val_documents=p.min_val_documents,
-                  seed=p.seed)
+                  seed=p.seed, canaries=p.canaries)
 make_private_paths([sm.output.train, sm.output.val], sm.config)  # note text
 write_json(sm.output.stats, {"mix": sm.wildcards.mix, **stats}, provenance(sm.config, p.seed))

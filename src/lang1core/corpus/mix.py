@@ -11,6 +11,10 @@ Mixing weights are applied in tokens by the data loader, which draws each traini
 a source with probability proportional to its weight (equal by default, as in the study); this
 step keeps every eligible document of the mix's sources, tagged with its source, and the shard
 index reports tokens per source and how many epochs of each a token budget implies.
+
+Canaries (`lang1core.audit.canaries`), when asked for, join the clinical source's training
+documents at seeded positions, each repeated its count of times; mix_stats.json records them
+and the leak check and tokenizer sample leave them out (they are not notes).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lang1core.audit.canaries import CANARY_PREFIX, canary_documents, make_canaries
+from lang1core.audit.canaries import manifest as canary_manifest
 from lang1core.export.validate import read_validated
 
 log = logging.getLogger(__name__)
@@ -67,7 +73,8 @@ def held_out_patients(validated_dir: str | Path | None, held_out_site: str | Non
 
 def leak_counts(paths, cutoff, exclude_periods, held_out_site, held_patients: pl.Series) -> dict:
     """How many clinical documents in the written files break an exclusion (must all be 0)."""
-    lf = pl.concat([pl.scan_parquet(p) for p in paths]).filter(pl.col("source") == CLINICAL)
+    lf = pl.concat([pl.scan_parquet(p) for p in paths]).filter(
+        (pl.col("source") == CLINICAL) & ~pl.col("doc_id").str.starts_with(CANARY_PREFIX))
     reasons = (lf.with_columns(exclusion_reason(cutoff, exclude_periods, held_out_site, held_patients).alias("r"))
                .group_by("r").len().collect())
     out = {r: 0 for r in (AFTER_CUTOFF, EXCLUDED_PERIOD, HELD_OUT_SITE, HELD_OUT_PATIENT)}
@@ -75,12 +82,30 @@ def leak_counts(paths, cutoff, exclude_periods, held_out_site, held_patients: pl
     return out
 
 
+def _with_canaries(notes: pl.LazyFrame, canaries, n_notes: int, seed: int) -> pl.LazyFrame:
+    """`notes` with every canary copy placed before a seeded note position, so that copies are
+    spread through the source (adjacent copies would share one training window)."""
+    import numpy as np
+
+    copies = canary_documents(canaries)
+    pos = np.random.default_rng([seed, 7]).integers(0, max(n_notes, 1), copies.height)
+    copies = copies.with_columns(pl.lit(CLINICAL).alias("source"),
+                                 *[pl.lit(None, MIX_COLUMNS[c]).alias(c) for c in ("note_time", "site", "patient_id")],
+                                 pl.Series("_pos", pos, pl.Int64), pl.lit(0).alias("_tie"))
+    notes = notes.with_row_index("_pos").with_columns(pl.col("_pos").cast(pl.Int64), pl.lit(1).alias("_tie"))
+    return (pl.concat([notes, copies.lazy().select(notes.collect_schema().names())])
+            .sort("_pos", "_tie", maintain_order=True).select(list(MIX_COLUMNS)))
+
+
 def build_mix(weights: dict[str, float], clean_path: str | Path | None, general_path: str | Path | None,
               out_train: str | Path, out_val: str | Path, *, validated_dir: str | Path | None = None,
               cutoff: str | None = "2023-12-31", exclude_periods: list[dict] | None = None,
               held_out_site: str | None = None, val_fraction: float = 0.001, min_val_documents: int = 10,
-              seed: int = 0) -> dict:
-    """Write the train/val documents of a mix (sources named in `weights`); return counts."""
+              seed: int = 0, canaries: dict | None = None) -> dict:
+    """Write the train/val documents of a mix (sources named in `weights`); return counts.
+
+    canaries: {per_count, repetitions} to insert into the clinical training documents (seeded
+    by `seed`), or None."""
     if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
         raise ValueError(f"mix weights {weights} must be non-negative with a positive sum")
     held_patients = held_out_patients(validated_dir, held_out_site)
@@ -129,11 +154,18 @@ def build_mix(weights: dict[str, float], clean_path: str | Path | None, general_
         is_val = is_val | ((pl.col("source") == s) & (pl.col("_h") <= h))
     docs = docs.with_columns(is_val.alias("_val"))
     Path(out_train).parent.mkdir(parents=True, exist_ok=True)
+    inserted = make_canaries(seed, **canaries) if canaries and CLINICAL in weights else []
+    stats["canaries"] = canary_manifest(inserted, seed) if inserted else None
     # Grouped by source (the shard writer streams one source at a time), input order within.
     # (one filtered scan per source, concatenated: no sort of the text)
     for out, flag in ((out_train, False), (out_val, True)):
-        pl.concat([docs.filter((pl.col("source") == s) & (pl.col("_val") == flag)).select(list(MIX_COLUMNS))
-                   for s in sorted(n_by)]).sink_parquet(out)
+        parts = []
+        for s in sorted(n_by):
+            part = docs.filter((pl.col("source") == s) & (pl.col("_val") == flag)).select(list(MIX_COLUMNS))
+            if inserted and s == CLINICAL and not flag:
+                part = _with_canaries(part, inserted, n_by[s] - n_val[s], seed)
+            parts.append(part)
+        pl.concat(parts).sink_parquet(out)
     for split, out in (("train", out_train), ("val", out_val)):
         c = pl.scan_parquet(out).group_by("source").agg(pl.len().alias("documents"),
                                                          pl.col("text").str.len_bytes().sum().alias("chars")).collect()

@@ -37,3 +37,14 @@ def tokenizer_inputs(tokenizer: dict, mixes: dict, res: Callable[..., str]) -> d
         raise ValueError(f"tokenizer.train_mix {tokenizer['train_mix']!r} is not a mix in corpus.mixes "
                          f"({sorted(mixes)})")
     return {"train": res("corpus", "pretrain", tokenizer["train_mix"], "train.parquet")}
+
+
+def canary_settings(corpus: dict, source: str) -> dict | None:
+    """{per_count, repetitions} when canaries go into the mixes, else None. `insert: auto`
+    inserts them into the synthetic hospital's corpus only: a site's own export gets them when
+    it asks (`insert: true`)."""
+    c = corpus.get("canaries") or {}
+    insert = c.get("insert", "auto")
+    if insert is False or (insert == "auto" and source != "synthetic"):
+        return None
+    return {"per_count": int(c["per_count"]), "repetitions": [int(r) for r in c["repetitions"]]}

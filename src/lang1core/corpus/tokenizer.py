@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from lang1core.audit.canaries import CANARY_PREFIX
 from lang1core.provenance import file_hash
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def sample_lines(train_parquet: str | Path, weights: dict[str, float], sample_ch
             continue
         rate = min(1.0, sample_chars * weights[s] / total_w / chars[s])
         keep = (pl.col("doc_id").hash(seed=seed) % 1_000_000) < int(rate * 1_000_000) if rate < 1 else pl.lit(True)
-        frames.append(lf.filter((pl.col("source") == s) & keep).select("text"))
+        # canaries are left out: a tokenizer that learnt their pieces would help the model to them
+        frames.append(lf.filter((pl.col("source") == s) & keep & ~pl.col("doc_id").str.starts_with(CANARY_PREFIX))
+                      .select("text"))
     texts = pl.concat(frames).collect(engine="streaming")["text"]
     lines = (texts.str.split("\n").explode().str.strip_chars())
     lines = lines.filter(lines.str.len_bytes() > 0)

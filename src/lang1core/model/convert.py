@@ -21,8 +21,9 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch
 
 
 def convert(src: str | Path, out: str | Path, tokenizer: str | Path | None = None, dtype: str | None = None,
-            extra: dict[str, Any] | None = None, check: bool = False) -> Path:
-    """src model dir -> out HF Llama dir; returns out. `check` compares logits with transformers."""
+            extra: dict[str, Any] | None = None, check: bool = False, card: dict[str, Any] | None = None) -> Path:
+    """src model dir -> out HF Llama dir; returns out. `check` compares logits with transformers;
+    `card`: sections of the model card (`lang1core.audit.card.write_card` keywords) known now."""
     src, out = Path(src), Path(out)
     model = load_pretrained(src, dtype=DTYPES[dtype] if dtype else None)
     if tokenizer is None and (src / "tokenizer.model").exists():
@@ -30,6 +31,10 @@ def convert(src: str | Path, out: str | Path, tokenizer: str | Path | None = Non
     meta = {k: v for k, v in read_lang1_json(src).items() if k != "config"}
     meta.update(extra or {})
     save_pretrained(model, out, tokenizer_model=tokenizer, extra=meta)
+    if card:
+        from lang1core.audit.card import write_card
+
+        write_card(out, **card)
     log.info("wrote %s (%d parameters, %s)", out, model.num_params(), next(model.parameters()).dtype)
     if check:
         diff = check_with_transformers(out)

@@ -5,7 +5,8 @@ A directory written by `save_pretrained` holds
 - `model.safetensors`: weights under Hugging Face names (a tied output is stored once, as
   Hugging Face does);
 - `tokenizer.model` (+ `tokenizer_config.json`) when a SentencePiece model is given;
-- `lang1.json`: our ModelConfig plus caller metadata (`extra`: tokens_seen, provenance, ...).
+- `lang1.json`: our ModelConfig plus caller metadata (`extra`: tokens_seen, provenance, ...);
+- `README.md`: a model card (`lang1core.audit.card`).
 
 `load_pretrained` reads such a directory or a plain `transformers` Llama directory
 (e.g. a local Llama-2 or TinyLlama download; single or sharded safetensors, or
@@ -21,6 +22,7 @@ from typing import Any
 
 import torch
 
+from lang1core.audit.card import write_card
 from lang1core.model.config import ModelConfig
 from lang1core.model.llama import Llama
 
@@ -152,7 +154,11 @@ def save_pretrained(model: Llama, out_dir: str | Path, tokenizer_model: str | Pa
             "tokenizer_class": "LlamaTokenizer", "add_bos_token": True, "add_eos_token": False,
             "model_max_length": cfg.max_seq_len, "legacy": True,
         }, indent=2) + "\n")
-    (out / LANG1_JSON).write_text(json.dumps({"config": cfg.to_dict(), **(extra or {})}, indent=2, default=str) + "\n")
+    meta = {"config": cfg.to_dict(), **(extra or {})}
+    (out / LANG1_JSON).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    # Every directory we write carries a model card; what export time cannot know (evaluation,
+    # audit) it says is missing, and the model_card rule or `lang1 export-hf` fills it in.
+    write_card(out, meta=json.loads(json.dumps(meta, default=str)))
     return out
 
 
