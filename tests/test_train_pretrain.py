@@ -54,7 +54,7 @@ def test_pretrain_debug_preset_writes_hf_final_and_snapshots(tmp_path, corpus):
     a, b = model.state_dict(), hf.load_pretrained(tmp_path / "snapshots" / "3").state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     val = read_metrics(tmp_path / "metrics.csv", "val")
-    assert [int(r["step"]) for r in val] == [3, 6]
+    assert [int(r["step"]) for r in val] == [0, 3, 6]  # 0: the untrained model
 
 
 def test_seq_len_beyond_the_preset_is_refused(tmp_path, corpus):

@@ -36,7 +36,8 @@ def test_fit_logs_metrics_writes_snapshots_and_final(tmp_path):
     assert float(train[-1]["loss"]) < float(train[0]["loss"]) - 0.5  # it learns
     assert all(float(r["tokens_per_s"]) > 0 and float(r["grad_norm"]) > 0 for r in train)
     assert float(train[0]["lr"]) == pytest.approx(5e-3)  # warmup step 1 of 2
-    assert [int(r["step"]) for r in rows if r["kind"] == "val"] == [5, 10, 15, 20]
+    # Step 0 is the untrained model's validation loss: where the run started.
+    assert [int(r["step"]) for r in rows if r["kind"] == "val"] == [0, 5, 10, 15, 20]
     import json
     snaps = [json.loads((tmp_path / "snapshots" / str(i) / "lang1.json").read_text())
              for i in (1, 2)]

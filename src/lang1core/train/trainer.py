@@ -291,6 +291,11 @@ class Trainer:
         self.save()  # make the skip durable: a crash now resumes past the bad window
 
     # --- validation and snapshots -----------------------------------------------------
+    @staticmethod
+    def _is_oom(err: RuntimeError) -> bool:
+        return (isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err)
+                or "can't allocate memory" in str(err))
+
     @torch.no_grad()
     def evaluate(self) -> float:
         cfg, d = self.cfg, self.d
@@ -387,6 +392,17 @@ class Trainer:
                      cfg.micro_batch_size, d.world_size, self.accum,
                      "bf16 autocast" if self.bf16 else "fp32", d.device)
             self.save()  # step 0: the first rollback target
+            if cfg.eval_interval:
+                # Where the loss starts, so a run shows how far pretraining took it. Every rank
+                # evaluates (the loss is all-reduced); rank 0 writes it.
+                try:
+                    val0 = self.evaluate()
+                except RuntimeError as err:  # torch.OutOfMemoryError is one
+                    if self._is_oom(err):
+                        raise TrainingFailed(self._oom_message(err)) from err
+                    raise
+                if metrics is not None:
+                    metrics.write("val", 0, 0, loss=val0)
         result = TrainResult(self.step, self.tokens, None)
         first_step = self.step  # result.losses[i] is the loss of step first_step + i + 1
         bar = None
@@ -402,10 +418,8 @@ class Trainer:
             lr = self.scheduler.apply()
             try:
                 loss, norm = self._train_step()
-            except torch.OutOfMemoryError as err:
-                raise TrainingFailed(self._oom_message(err)) from err
-            except RuntimeError as err:
-                if "out of memory" in str(err) or "can't allocate memory" in str(err):
+            except RuntimeError as err:  # torch.OutOfMemoryError is one
+                if self._is_oom(err):
                     raise TrainingFailed(self._oom_message(err)) from err
                 if self.fsdp:
                     raise TrainingFailed(
