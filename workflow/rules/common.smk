@@ -1,5 +1,6 @@
 # Shared by every stage: config validation, wildcard constraints and the target list.
 
+import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -17,6 +18,11 @@ R = config["results"]
 def res(*parts):
     """Path under the results root."""
     return str(Path(R, *parts))
+
+
+def _alt(names):
+    """A wildcard constraint matching exactly one of `names` (nothing when there are none)."""
+    return "|".join(re.escape(n) for n in names) or "^$"
 
 
 # Each stage's .smk appends the files that `rule all` should build.

@@ -22,10 +22,6 @@ FT_SNAPSHOTS = [
 FT_MODELS = PRETRAIN_MODELS + FT_SNAPSHOTS + list(FT_HF) + ["scratch"]
 
 
-def _alt(names):
-    return "|".join(re.escape(n) for n in names) or "^$"
-
-
 def ft_base(wildcards):
     """Input directory of a base model name (nothing for scratch: random init)."""
     name = wildcards.model
