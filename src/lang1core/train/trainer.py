@@ -303,12 +303,17 @@ class Trainer:
         loader = self.make_loader("val", cfg.micro_batch_size, cfg.seq_len, d.rank,
                                   d.world_size, cfg.seed)
         total = torch.zeros(2, device=d.device)
-        for i, (x, y) in enumerate(loader):
-            if i >= cfg.eval_batches:
-                break
-            with self._autocast():
-                total[0] += self.model.loss(x.to(d.device), y.to(d.device)).float()
-            total[1] += 1
+        try:
+            for i, (x, y) in enumerate(loader):
+                if i >= cfg.eval_batches:
+                    break
+                with self._autocast():
+                    total[0] += self.model.loss(x.to(d.device), y.to(d.device)).float()
+                total[1] += 1
+        except RuntimeError as err:  # torch.OutOfMemoryError is one
+            if self._is_oom(err):  # named like one in a training step, at any validation pass
+                raise TrainingFailed(self._oom_message(err)) from err
+            raise
         if self.fsdp:
             dist.all_reduce(total)
         self.model.train()
@@ -395,12 +400,7 @@ class Trainer:
             if cfg.eval_interval:
                 # Where the loss starts, so a run shows how far pretraining took it. Every rank
                 # evaluates (the loss is all-reduced); rank 0 writes it.
-                try:
-                    val0 = self.evaluate()
-                except RuntimeError as err:  # torch.OutOfMemoryError is one
-                    if self._is_oom(err):
-                        raise TrainingFailed(self._oom_message(err)) from err
-                    raise
+                val0 = self.evaluate()
                 if metrics is not None:
                     metrics.write("val", 0, 0, loss=val0)
         result = TrainResult(self.step, self.tokens, None)
