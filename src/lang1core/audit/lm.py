@@ -12,17 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def _device(model) -> torch.device:
-    return next(model.parameters()).device
-
-
-def _padded(seqs: Sequence[Sequence[int]], pad: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    lens = torch.tensor([len(s) for s in seqs], device=device)
-    out = torch.full((len(seqs), int(lens.max())), pad, dtype=torch.long, device=device)
-    for i, s in enumerate(seqs):
-        out[i, :len(s)] = torch.tensor(s, dtype=torch.long)
-    return out, lens
+from lang1core.finetune.scoring import device_of, right_pad
 
 
 @torch.no_grad()
@@ -30,9 +20,9 @@ def mean_losses(model, seqs: Sequence[Sequence[int]], batch_size: int = 16, prog
     """Mean next-token cross-entropy (nats) of each sequence (at least 2 tokens each)."""
     if any(len(s) < 2 for s in seqs):
         raise ValueError("every sequence needs at least 2 tokens to have a loss")
-    dev, out = _device(model), []
+    dev, out = device_of(model), []
     for i in range(0, len(seqs), batch_size):
-        ids, lens = _padded(seqs[i:i + batch_size], 0, dev)
+        ids, lens = right_pad(seqs[i:i + batch_size], 0, dev)
         logp = F.log_softmax(model(ids).float(), -1)[:, :-1]
         tok = logp.gather(-1, ids[:, 1:, None])[..., 0]
         mask = torch.arange(ids.shape[1] - 1, device=dev)[None] < (lens - 1)[:, None]
@@ -47,13 +37,13 @@ def continuation_logprobs(model, prefix: Sequence[int], continuations: Sequence[
                           batch_size: int = 256) -> np.ndarray:
     """Sum of log p(continuation | prefix) for each continuation; the prefix runs once and
     every continuation continues from its key/value cache."""
-    dev = _device(model)
+    dev = device_of(model)
     logits, cache = model(torch.tensor([list(prefix)], device=dev), use_cache=True)
     first = F.log_softmax(logits[0, -1].float(), -1)
     out = []
     for i in range(0, len(continuations), batch_size):
         conts = continuations[i:i + batch_size]
-        ids, lens = _padded(conts, 0, dev)
+        ids, lens = right_pad(conts, 0, dev)
         rows = torch.zeros(len(conts), dtype=torch.long, device=dev)
         more, _ = model(ids, past=cache.select(rows), lengths=lens)
         logp = F.log_softmax(more.float(), -1)[:, :-1].gather(-1, ids[:, 1:, None])[..., 0]
@@ -70,7 +60,7 @@ def generate(model, prompts: Sequence[Sequence[int]], n_new: int, *, temperature
     temperature is 0, else sampled (optionally from the top_k tokens) with `generator`."""
     if len({len(p) for p in prompts}) > 1:
         raise ValueError("generate() takes prompts of one length (cut them to the same number of tokens)")
-    dev, out = _device(model), []
+    dev, out = device_of(model), []
     for i in range(0, len(prompts), batch_size):
         ids = torch.tensor([list(p) for p in prompts[i:i + batch_size]], dtype=torch.long, device=dev)
         logits, cache = model(ids, use_cache=True)

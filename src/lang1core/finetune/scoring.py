@@ -108,7 +108,7 @@ def encode_example(
     return Encoded(ids, qa_start, letters, int(label), note_start)
 
 
-def _device_of(model: torch.nn.Module) -> torch.device:
+def device_of(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
@@ -141,7 +141,7 @@ def pad_batch(batch: Sequence[Encoded], pad_id: int, device) -> torch.Tensor:
 
 def letter_logits(model, batch: Sequence[Encoded], pad_id: int) -> torch.Tensor:
     """Full-vocabulary logits [B, V] at each example's answer position (for training)."""
-    device = _device_of(model)
+    device = device_of(model)
     x = pad_batch(batch, pad_id, device)
     rows = torch.arange(len(batch), device=device)
     cols = torch.tensor([e.score_pos for e in batch], device=device)
@@ -152,7 +152,7 @@ def score_batch(model, batch: Sequence[Encoded], pad_id: int) -> tuple[np.ndarra
     """(probs [B, K] over the option letters, question-answer perplexity [B]) from one
     forward pass over the whole prompts; K is the most options of any example, and rows
     with fewer options are padded with NaN."""
-    device = _device_of(model)
+    device = device_of(model)
     x = pad_batch(batch, pad_id, device)
     rows, cols, targets = [], [], []
     for i, e in enumerate(batch):
@@ -193,7 +193,7 @@ def score_shared(model: Llama, encoded: Sequence[Encoded], pad_id: int, batch_si
     """Prefix-shared scoring (module docstring): calls on_batch(indices, probs, ppl) per
     batch of examples. Notes are run `batch_size` at a time, shortest first (little
     padding), and the questions asked of them `batch_size` at a time, also by length."""
-    device = _device_of(model)
+    device = device_of(model)
     groups: dict[tuple, dict[tuple, list[int]]] = {}  # head -> note -> example indices
     for i, e in enumerate(encoded):
         if not 0 <= e.note_start <= e.qa_start or e.qa_start < 1 or e.qa_start >= len(e.ids):
@@ -280,7 +280,7 @@ def score(
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode(), autocast(_device_of(model)):
+        with torch.inference_mode(), autocast(device_of(model)):
             if share_prefix and isinstance(model, Llama):
                 score_shared(model, encoded, pad_id, batch_size, keep)
             else:
