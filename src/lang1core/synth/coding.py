@@ -1,8 +1,8 @@
 """Diagnosis codes of each encounter, and the CCI distribution an H&P implies.
 
 Position 1 is the principal diagnosis (always coded). Each chronic condition the patient has
-is coded with probability `coding_rate` (coders miss some, more at some sites; in 2024 coding is more complete,
-one of the shifts the study reports). Coders also read the rest of the chart (outside
+is coded with probability `coding_rate` (coders miss some, more at some sites; in 2024 coding
+is more complete, one of the shifts the study reports). Coders also read the rest of the chart (outside
 records, earlier problem lists), so an inpatient stay now and then carries a Charlson code
 for a condition its H&P does not list (`CHART_ONLY_RATE`, drawn independently of everything
 the note shows). Without it the H&P would pin the index down almost exactly (oracle AUROC
