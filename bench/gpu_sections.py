@@ -63,8 +63,8 @@ class Context:
 
 
 def _bench(name: str):
-    """bench/<name>.py as a module (by path: `kernels` would also name the repository's
-    kernels/ package)."""
+    """bench/<name>.py as a module, loaded by path so that it works however this file was
+    imported."""
     import importlib.util
     import sys
 
@@ -102,7 +102,7 @@ def kernels(ctx: Context, emit) -> None:
 
 # --- 2. attention speed ---------------------------------------------------------------------------
 def attention_speed(ctx: Context, emit) -> None:
-    measure_attention = _bench("kernels").measure_attention
+    measure_attention = _bench("kernel_speed").measure_attention
 
     B, H, KH, T = (2, 8, 2, 512) if ctx.quick else (8, 32, 4, 2048)
     for D in (64, 128):
@@ -134,7 +134,7 @@ def attention_speed(ctx: Context, emit) -> None:
 
 # --- 3. fused linear + cross-entropy ---------------------------------------------------------------
 def fused_ce(ctx: Context, emit) -> None:
-    measure_cross_entropy = _bench("kernels").measure_cross_entropy
+    measure_cross_entropy = _bench("kernel_speed").measure_cross_entropy
 
     N, D, V = (2048, 512, 8000) if ctx.quick else (16384, 2048, 32000)
     setting = f"N{N} H{D} V{V} bf16 fwd+bwd"

@@ -14,8 +14,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
-SCANNED = ["src", "workflow", "Snakefile", "config.yaml", "configs", "kernels", "bench", "tests", "tools",
-           "README.md", "docs", "setup.py", "pyproject.toml", "environment.yml"]
+SCANNED = ["src", "workflow", "Snakefile", "config.yaml", "configs", "bench", "tests", "tools",
+           "README.md", "docs", "pyproject.toml", "environment.yml"]
 SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".md", ".rst", ".toml", ".txt", ".sh", ""}
 # A reference from code: docs/study.md#los-bins. Between docs: [text](study.md#los-bins) or (#los-bins).
 CODE_REF = re.compile(r"docs/([A-Za-z0-9_.-]+\.md)#([A-Za-z0-9_-]+)")

@@ -1,7 +1,7 @@
 """Benchmark the Triton kernels against PyTorch.
 
-    python bench/kernels.py            # all three
-    python bench/kernels.py attention  # or: ce, rmsnorm
+    python bench/kernel_speed.py            # all three
+    python bench/kernel_speed.py attention  # or: ce, rmsnorm
 
 - attention: causal forward and forward+backward TFLOP/s, ours vs torch SDPA (its default
   choice and, one at a time, its flash and cuDNN backends), at batch 8, 32 heads, 4 KV heads,
@@ -208,7 +208,7 @@ def rmsnorm():
 def main(argv: list[str]) -> int:
     which = argv or ["attention", "ce", "rmsnorm"]
     if not torch.cuda.is_available():
-        print("bench/kernels.py: no CUDA GPU on this machine; kernel performance not measured. "
+        print("bench/kernel_speed.py: no CUDA GPU on this machine; kernel performance not measured. "
               "Run it on a GPU node (correctness is covered by tests/test_model_kernels.py).")
         return 0
     print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}")
