@@ -149,3 +149,21 @@ def test_a_capped_sample_keeps_the_rare_class():
     for seed in range(50):
         positives = int(np.asarray(d.sample(32, seed).labels).sum())
         assert 1 <= positives <= 2, (seed, positives)
+
+
+def test_validation_with_too_few_of_a_class_is_judged_by_likelihood(tok):
+    # An AUROC from a handful of positives is noise, and early stopping on it keeps whichever
+    # step drew lucky; below min_class_examples the gold letter's log-likelihood decides.
+    from lang1core.finetune.loop import validation_metric
+
+    model = tiny_model(tok.vocab_size, seed=2)
+    data = make_data(40, 6)
+    assert np.bincount(data.labels).min() >= 10
+    few = TaskData(data.task, data.example_ids, data.patient_ids, data.texts,
+                   np.where(np.arange(40) < 3, 1, 0), data.question, data.options)
+    for d, expect_auroc in ((data, True), (few, False)):
+        enc = encode_all(tok, d, 64, 512)
+        probs = score(model, enc, tok.pad_id)[0]
+        loglik = float(np.mean(np.log(probs[np.arange(len(enc)), d.labels] + 1e-12)))
+        got = validation_metric(model, tok, {"m": enc}, 16, min_class_examples=10)
+        assert got == pytest.approx(auroc(d.labels, probs) if expect_auroc else loglik, abs=1e-6)

@@ -39,6 +39,9 @@ class LoopConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-5
     eval_batch_size: int = 16
+    # Unless two classes have this many validation examples each, AUROC is too noisy to stop
+    # on and the gold letter's log-likelihood decides (the claims report's rule for a split).
+    min_class_examples: int = 10
     seed: int = 0
     restore_best: bool = True  # load the best validation weights at the end
 
@@ -62,10 +65,12 @@ def encode_all(tok: Tokenizer, data: TaskData, max_note_tokens: int, max_seq_len
     ]
 
 
-def validation_metric(model, tok, val: dict[str, list[Encoded]], batch_size: int) -> float:
-    """Mean over tasks of the validation AUROC; a task whose validation split holds a single
-    class contributes its mean log-likelihood of the gold letter instead (still: higher is
-    better), so early stopping works on tiny splits. All tasks are scored in one call, so
+def validation_metric(model, tok, val: dict[str, list[Encoded]], batch_size: int,
+                      min_class_examples: int = 1) -> float:
+    """Mean over tasks of the validation AUROC; a task whose validation split lacks two classes
+    with `min_class_examples` each (a handful of deaths, or a single class) contributes
+    its mean log-likelihood of the gold letter instead (still: higher is better), so early
+    stopping follows a measurable signal on small splits. All tasks are scored in one call, so
     notes they share run once."""
     enc = [e for task_enc in val.values() for e in task_enc]
     all_probs, _ = score(model, enc, tok.pad_id, batch_size)
@@ -76,7 +81,8 @@ def validation_metric(model, tok, val: dict[str, list[Encoded]], batch_size: int
         probs = all_probs[start : start + len(task_enc), : len(task_enc[0].letter_ids)]
         start += len(task_enc)
         labels = np.array([e.label for e in task_enc])
-        a = auroc(labels, probs)
+        counts = np.bincount(labels, minlength=probs.shape[1])
+        a = auroc(labels, probs) if np.sort(counts)[-2] >= min_class_examples else None
         if a is None:
             a = float(np.mean(np.log(probs[np.arange(len(task_enc)), labels] + 1e-12)))
         values.append(a)
@@ -152,7 +158,7 @@ def finetune(
     opt = make_optimizer(model, cfg)
     model.train()
     curve: list[dict] = []
-    best = (validation_metric(model, tok, val, cfg.eval_batch_size), 0)
+    best = (validation_metric(model, tok, val, cfg.eval_batch_size, cfg.min_class_examples), 0)
     best_state = _snapshot(model)
     curve.append({"step": 0, "train_loss": None, "val_metric": best[0], "lr": cfg.lr, "tokens": 0})
     log.info("step 0: validation %.4f", best[0])
@@ -173,7 +179,7 @@ def finetune(
         tokens += sum(len(e.ids) for e in batch)
         losses.append(float(loss.detach()))
         if step % cfg.eval_every == 0 or step == cfg.max_steps:
-            metric = validation_metric(model, tok, val, cfg.eval_batch_size)
+            metric = validation_metric(model, tok, val, cfg.eval_batch_size, cfg.min_class_examples)
             curve.append({"step": step, "train_loss": float(np.mean(losses)),
                           "val_metric": metric, "lr": lr, "tokens": tokens})
             log.info("step %d: train loss %.4f, validation %.4f (%.1f steps/s)",
