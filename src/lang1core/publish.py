@@ -109,18 +109,27 @@ def swap_in(new: str | Path, dest: str | Path, aside: str | Path | None = None,
         _remove(aside)
         os.rename(dest, aside)
         os.rename(new, dest)
-        fsync_dir(dest.parent)
-        _remove(aside)
     fsync_dir(dest.parent)
+    _remove(aside)  # the previous folder, or one a crash left there before `dest` was rewritten
+
+
+def _make_folder(folder: Path, dir_mode: int | None) -> None:
+    if dir_mode is None:
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder.mkdir(parents=True, exist_ok=True, mode=dir_mode)
+        os.chmod(folder, dir_mode)
 
 
 @contextlib.contextmanager
-def published_file(path: str | Path, mode: int | None = None) -> Iterator[Path]:
+def published_file(path: str | Path, mode: int | None = None, dir_mode: int | None = None
+                   ) -> Iterator[Path]:
     """Yield a temporary path to write; on a clean exit it replaces `path` in one rename.
 
-    With `mode` the file is created with that permission before anything is written."""
+    With `mode` the file is created with that permission before anything is written; with
+    `dir_mode` the folder holding it is set to that permission first."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(path.parent, dir_mode)
     clear_leftovers(path)
     tmp = partial_path(path)
     if mode is not None:
@@ -143,9 +152,10 @@ def published_file(path: str | Path, mode: int | None = None) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def published_dir(path: str | Path, dir_mode: int | None = None) -> Iterator[Path]:
-    """Yield an empty temporary folder to fill; on a clean exit it takes `path`'s place."""
+    """Yield an empty temporary folder to fill; on a clean exit it takes `path`'s place.
+    With `dir_mode` it and the folder holding it have that permission."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(path.parent, dir_mode)
     clear_leftovers(path)
     tmp = partial_path(path)
     tmp.mkdir() if dir_mode is None else tmp.mkdir(mode=dir_mode)
@@ -160,16 +170,17 @@ def published_dir(path: str | Path, dir_mode: int | None = None) -> Iterator[Pat
         raise
 
 
-def write_bytes(path: str | Path, data: bytes, mode: int | None = None) -> None:
-    with published_file(path, mode) as tmp, open(tmp, "wb") as f:
+def write_bytes(path: str | Path, data: bytes, mode: int | None = None, dir_mode: int | None = None) -> None:
+    with published_file(path, mode, dir_mode) as tmp, open(tmp, "wb") as f:
         f.write(data)
 
 
-def write_text(path: str | Path, text: str, mode: int | None = None) -> None:
-    write_bytes(path, text.encode("utf-8"), mode)
+def write_text(path: str | Path, text: str, mode: int | None = None, dir_mode: int | None = None) -> None:
+    write_bytes(path, text.encode("utf-8"), mode, dir_mode)
 
 
-def write_json(path: str | Path, data, mode: int | None = None, **dumps) -> None:
+def write_json(path: str | Path, data, mode: int | None = None, dir_mode: int | None = None,
+               **dumps) -> None:
     """`data` as JSON (`dumps` passes json.dumps options, indent=2 unless given), newline-ended."""
     dumps.setdefault("indent", 2)
-    write_text(path, json.dumps(data, **dumps) + "\n", mode)
+    write_text(path, json.dumps(data, **dumps) + "\n", mode, dir_mode)
