@@ -57,12 +57,3 @@ def config_modes(config: dict | None = None) -> tuple[int, int]:
     return (parse_mode(export.get("file_mode"), FILE_MODE, "export.file_mode"),
             parse_mode(export.get("dir_mode"), DIR_MODE, "export.dir_mode"))
 
-
-def make_private_paths(paths, config: dict | None = None) -> None:
-    """Set written files (and the folders holding them) owner-only, with the modes of the
-    workflow config's `export:` section when given."""
-    file_mode, dir_mode = config_modes(config)
-    for p in map(Path, paths):
-        if p.exists():
-            os.chmod(p, file_mode)
-            os.chmod(p.parent, dir_mode)
