@@ -30,6 +30,17 @@ from lang1core.evaluate.run import PredictionError, check_probabilities
     (["score", "m", "e.parquet", "--k-shot", "-2"], "-2 must be >= 0"),
     (["figures", "t", "o", "--dpi", "0"], "0 must be >= 1"),
     (["pretrain", "--shards", "s", "--tokenizer", "t", "--out", "o", "--gpus", "-1"], "-1 must be >= 0"),
+    (["synth", "o", "--n-patients", "0"], "0 must be >= 1"),
+    (["synth", "o", "--n-patients", "1e3"], "'1e3' is not an integer"),
+    (["synth", "o", "--seed", "-1"], "-1 must be >= 0"),
+    (["synth", "o", "--start-year", "1800"], "1800 must be >= 1990"),
+    (["synth", "o", "--end-year", "2200"], "2200 must be <= 2100"),
+    (["synth", "o", "--chunk-size", "0"], "0 must be >= 1"),
+    (["synth", "o", "--multipart-fraction", "1.5"], "1.5 must be <= 1.0"),
+    (["synth", "o", "--multipart-fraction", "nan"], "'nan' is not a finite number"),
+    (["synth", "o", "--workers", "0"], "0 must be >= 1"),
+    (["serve", "m", "--port", "70000"], "70000 must be <= 65535"),
+    (["serve", "m", "--port", "-1"], "-1 must be >= 0"),
 ])
 def test_out_of_range_options_are_refused(capsys, argv, message):
     with pytest.raises(SystemExit) as e:
@@ -37,6 +48,13 @@ def test_out_of_range_options_are_refused(capsys, argv, message):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert message in err and argv[0] in err
+
+
+def test_synth_years_that_contradict_are_a_message_not_a_traceback(tmp_path, capsys):
+    assert cli.main(["synth", str(tmp_path / "o"), "--start-year", "2020", "--end-year", "2010"]) == 2
+    err = capsys.readouterr().err
+    assert "start_year <= end_year" in err and "2020..2010" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # refused before anything was written
 
 
 def frame(**cols):

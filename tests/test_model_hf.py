@@ -123,3 +123,22 @@ def test_cli_export_and_import_with_tokenizer(tmp_path, spm_model):
     for k, v in m.state_dict().items():
         assert torch.equal(back.state_dict()[k], v), k
     assert read_lang1_json(tmp_path / "ours")["imported_from"].endswith("theirs")
+
+
+def test_a_republished_final_folder_loads_the_new_weights(tmp_path):
+    """`final/` swapped in by lang1core.publish is a plain folder both loaders read, holding
+    the second model only."""
+    from lang1core.publish import published_dir
+
+    final = tmp_path / "final"
+    first, second = small_model(), small_model(tie=True)
+    with torch.no_grad():
+        second.tok_embeddings.weight.add_(1.0)
+    for m in (first, second):
+        with published_dir(final) as tmp:
+            save_pretrained(m, tmp)
+    assert final.is_dir() and not final.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["final"]
+    assert torch.equal(load_pretrained(final).tok_embeddings.weight, second.tok_embeddings.weight)
+    hf = transformers.LlamaForCausalLM.from_pretrained(final, torch_dtype=torch.float32)
+    assert torch.equal(hf.model.embed_tokens.weight, second.tok_embeddings.weight)

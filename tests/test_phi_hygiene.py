@@ -4,10 +4,12 @@ those are readable by their owner only."""
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 import polars as pl
+import pytest
 from export_helpers import make_export, valid_rows
 
 from lang1core import cli
@@ -93,12 +95,54 @@ def test_make_private_sets_every_level(tmp_path):
     assert stat.S_IMODE((tmp_path / "a" / "b" / "f.parquet").stat().st_mode) == 0o600
 
 
-def test_make_private_paths_uses_the_configured_modes(tmp_path):
-    from lang1core.private_files import make_private_paths
+def test_configured_modes_come_from_the_export_section():
+    from lang1core.private_files import config_modes
 
-    (tmp_path / "corpus").mkdir()
-    f = tmp_path / "corpus" / "clean.parquet"
-    f.write_bytes(b"x")
-    make_private_paths([f, tmp_path / "corpus" / "absent.parquet"], {"export": {"file_mode": "0640"}})
-    assert stat.S_IMODE(f.stat().st_mode) == 0o640
-    assert stat.S_IMODE((tmp_path / "corpus").stat().st_mode) == 0o700
+    assert config_modes(None) == (0o600, 0o700)
+    assert config_modes({"export": {"file_mode": "0640", "dir_mode": "750"}}) == (0o640, 0o750)
+    with pytest.raises(ValueError, match="export.dir_mode: 'rwx' is not an octal file mode"):
+        config_modes({"export": {"dir_mode": "rwx"}})
+
+
+def test_corpus_shards_and_predictions_are_created_owner_only(tmp_path, capsys):
+    """Every file the corpus, shard and prediction stages write that holds the marker note
+    (or decodes to note text: token shards; or names patients: predictions) is 0600 in 0700
+    folders, even under a permissive umask."""
+    from lang1core.corpus.clean import clean_notes
+    from lang1core.corpus.extract import extract_notes
+    from lang1core.corpus.mix import build_mix
+    from lang1core.corpus.shards import write_shards
+    from lang1core.corpus.tokenizer import sample_lines, train_tokenizer
+    from lang1core.finetune.runs import run_tfidf
+
+    src = make_export(tmp_path / "export", marked_rows())
+    validated, remede = tmp_path / "validated", tmp_path / "remede"
+    assert cli.main(["validate-export", str(src), "--out", str(validated), "--max-reject-rate", "1",
+                     "--skip-readiness", "--quiet"]) == 0
+    assert cli.main(["remede", str(validated), str(remede)]) == 0
+    capsys.readouterr()
+    old_umask = os.umask(0o022)  # what a shared machine often has: new files world-readable
+    try:
+        corpus, shards, predictions = tmp_path / "corpus", tmp_path / "shards" / "mix", tmp_path / "predictions"
+        extract_notes(validated, corpus / "notes.parquet", corpus / "rejected.parquet")
+        clean_notes(corpus / "notes.parquet", corpus / "clean.parquet", corpus / "dropped.parquet", min_words=3)
+        build_mix({"clinical": 1}, corpus / "clean.parquet", None, corpus / "mix" / "train.parquet",
+                  corpus / "mix" / "val.parquet", cutoff=None, val_fraction=0.5, min_val_documents=1)
+        spm = tmp_path / "tokenizer" / "spm.model"
+        train_tokenizer(sample_lines(corpus / "mix" / "train.parquet", {"clinical": 1}, 10**7, 0), spm, 300)
+        write_shards({"train": corpus / "mix" / "train.parquet", "val": corpus / "mix" / "val.parquet"}, spm,
+                     shards, {"clinical": 1.0}, shard_tokens=64)
+        run_tfidf(task="los", remede_dir=remede, splits=["test"], out_dir=predictions / "tfidf" / "los",
+                  config={}, seed=0)
+    finally:
+        os.umask(old_umask)
+
+    holding = [corpus / f for f in files_holding(corpus, MARKER.encode())]
+    assert {p.name for p in holding} >= {"notes.parquet", "clean.parquet", "train.parquet"}
+    holding += [*shards.rglob("*.bin"), *predictions.rglob("*.parquet")]
+    assert any(p.suffix == ".bin" for p in holding) and any(p.parent.name == "los" for p in holding)
+    for p in holding:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, (p.relative_to(tmp_path), oct(p.stat().st_mode))
+        assert stat.S_IMODE(p.parent.stat().st_mode) == 0o700, p.parent.relative_to(tmp_path)
+    # and nothing half written was left beside them
+    assert not [p for p in tmp_path.rglob(".*") if p.name.endswith((".partial", ".old"))]

@@ -51,13 +51,9 @@ def make_private(root: str | Path, file_mode: int = FILE_MODE, dir_mode: int = D
             os.chmod(os.path.join(dirpath, f), file_mode)
 
 
-def make_private_paths(paths, config: dict | None = None) -> None:
-    """Set written files (and the folders holding them) owner-only, with the modes of the
-    workflow config's `export:` section when given."""
+def config_modes(config: dict | None = None) -> tuple[int, int]:
+    """(file_mode, dir_mode) from the workflow config's `export:` section, owner-only by default."""
     export = (config or {}).get("export") or {}
-    file_mode = parse_mode(export.get("file_mode"), FILE_MODE, "export.file_mode")
-    dir_mode = parse_mode(export.get("dir_mode"), DIR_MODE, "export.dir_mode")
-    for p in map(Path, paths):
-        if p.exists():
-            os.chmod(p, file_mode)
-            os.chmod(p.parent, dir_mode)
+    return (parse_mode(export.get("file_mode"), FILE_MODE, "export.file_mode"),
+            parse_mode(export.get("dir_mode"), DIR_MODE, "export.dir_mode"))
+

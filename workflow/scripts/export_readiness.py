@@ -1,11 +1,11 @@
 """Per configured task: eligible examples, whether labels can be derived, note types and
 sites; a site export that would leave a task empty fails here, naming the cause."""
 
-import json
 import logging
 from pathlib import Path
 
 from lang1core.logs import setup_logging
+from lang1core.publish import write_json
 from lang1core.remede.config import BuildConfig
 from lang1core.remede.readiness import format_readiness, readiness
 
@@ -19,4 +19,4 @@ for e in report["errors"]:
     (log.error if sm.params.require_ready else log.warning)("readiness: %s", e)
 if report["errors"] and sm.params.require_ready:
     raise SystemExit("export not ready: " + "; ".join(report["errors"]))
-Path(sm.output[0]).write_text(json.dumps(report, indent=2, default=str))
+write_json(sm.output[0], report, default=str)

@@ -1,7 +1,6 @@
 """Validate the configured export; write typed tables, rejected rows and report.json (also
 under logs/, so it survives a failed job)."""
 
-import json
 import logging
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from lang1core.export.mapping import ExportMapping
 from lang1core.logs import setup_logging
 from lang1core.private_files import DIR_MODE, FILE_MODE, parse_mode
 from lang1core.provenance import provenance
+from lang1core.publish import write_json
 
 sm = snakemake  # noqa: F821 (snakemake injects this object)
 setup_logging(sm.log.main)
@@ -28,10 +28,9 @@ try:
     )
 except ExportSchemaError as e:
     log.error("%s", e)  # the log names every missing table and column, not just the traceback
-    log_report.write_text(json.dumps({"export_dir": str(sm.params.dir), "ok": False, "unusable": e.problems},
-                                     indent=2))
+    write_json(log_report, {"export_dir": str(sm.params.dir), "ok": False, "unusable": e.problems})
     raise
-log_report.write_text(json.dumps(report, indent=2))
+write_json(log_report, report)
 log.info("summary\n%s", format_summary(report))
 if not report["ok"]:
     raise SystemExit("export validation failed: " + "; ".join(report["failures"]))

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from lang1core.publish import write_text
+
 CARD = "README.md"
 TRAIN_KEYS = ("tokens", "seq_len", "batch_size", "lr", "min_lr", "warmup_steps", "weight_decay", "grad_clip",
               "precision", "seed")
@@ -158,7 +160,7 @@ def write_card(model_dir: str | Path, name: str | None = None, *, meta: dict | N
         name = f"{Path(str(meta.get('base', ''))).parent.name or 'scratch'}/{meta['recipe']}"
     name = name or meta.get("model") or d.name
     out = d / CARD
-    out.write_text(render_card(name, meta, **sections))
+    write_text(out, render_card(name, meta, **sections))  # a model folder's card is rewritten in place
     return out
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lang1core.publish import published_file, write_text
+
 
 def summary_rows(results: list[dict]) -> list[dict]:
     return [{"model": r["model"], "verdict": "PASS" if r["verdict"]["pass"] else "FAIL", "check": c["check"],
@@ -17,8 +19,9 @@ def summary_rows(results: list[dict]) -> list[dict]:
 
 def write_summary(results: list[dict], markdown: str | Path, table: str | Path) -> None:
     rows = summary_rows(results)
-    pl.DataFrame(rows, schema={"model": pl.String, "verdict": pl.String, "check": pl.String, "value": pl.Float64,
-                               "threshold": pl.Float64, "result": pl.String}).write_csv(table)
+    with published_file(table) as tmp:
+        pl.DataFrame(rows, schema={"model": pl.String, "verdict": pl.String, "check": pl.String,
+                                   "value": pl.Float64, "threshold": pl.Float64, "result": pl.String}).write_csv(tmp)
     lines = ["# Memorisation and identifier audit", "",
              ("A model fails when any check exceeds its threshold (config `audit.thresholds`); "
               "`results/audit/{model}.json` holds every number and the settings."), ""]
@@ -30,5 +33,4 @@ def write_summary(results: list[dict], markdown: str | Path, table: str | Path) 
             value = "—" if row["value"] is None else f"{row['value']:.3f}"
             lines.append(f"| {row['check']} | {value} | {row['threshold']} | {row['result']} |")
         lines.append("")
-    Path(markdown).parent.mkdir(parents=True, exist_ok=True)
-    Path(markdown).write_text("\n".join(lines))
+    write_text(markdown, "\n".join(lines))

@@ -19,6 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from lang1core.corpus import text as T
+from lang1core.private_files import DIR_MODE, FILE_MODE
+from lang1core.publish import published_file
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,10 @@ def _with_raw_stats(lf: pl.LazyFrame, min_words: int, placeholders) -> pl.LazyFr
 
 def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str | Path | None = None,
                 min_words: int = 10, placeholders=T.DEFAULT_PLACEHOLDERS, dedupe: bool = True,
-                in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> dict:
-    """Clean `notes_path` (extract's output) into `out_clean`; return the statistics dict."""
+                in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES,
+                modes: tuple[int, int] = (FILE_MODE, DIR_MODE)) -> dict:
+    """Clean `notes_path` (extract's output) into `out_clean`; return the statistics dict.
+    Every file written holds note text or note ids: created with `modes` (file, folder)."""
     out_clean = Path(out_clean)
     if Path(notes_path).stat().st_size <= in_memory_max_bytes:
         df = _with_raw_stats(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders).collect()
@@ -75,15 +79,19 @@ def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str 
             dup_rows = _duplicate_rows(df.lazy())
             df = df.with_columns(pl.when(pl.col("_row").is_in(dup_rows.implode())).then(pl.lit(T.DUPLICATE))
                                  .otherwise(pl.col("reason")).alias("reason"))
-        df.filter(pl.col("reason").is_null()).select(CLEAN_COLUMNS).write_parquet(out_clean)
+        with published_file(out_clean, *modes) as tmp:
+            df.filter(pl.col("reason").is_null()).select(CLEAN_COLUMNS).write_parquet(tmp)
         by = _stats_frame(df.lazy()).collect()
         if out_dropped is not None:
-            (df.filter(pl.col("reason").is_not_null())
-             .select("note_id", "note_type", "reason", "n_words", "n_chars").write_parquet(out_dropped))
+            with published_file(out_dropped, *modes) as tmp:
+                (df.filter(pl.col("reason").is_not_null())
+                 .select("note_id", "note_type", "reason", "n_words", "n_chars").write_parquet(tmp))
         return _summarise(by, min_words, placeholders, dedupe)
     tmp = out_clean.with_name(out_clean.stem + ".tmp.parquet")
     try:
-        _with_raw_stats(pl.scan_parquet(notes_path).with_row_index("_row"), min_words, placeholders).sink_parquet(tmp)
+        with published_file(tmp, *modes) as part:
+            _with_raw_stats(pl.scan_parquet(notes_path).with_row_index("_row"), min_words,
+                            placeholders).sink_parquet(part)
         if dedupe:
             dup_rows = _duplicate_rows(pl.scan_parquet(tmp))
         else:
@@ -91,11 +99,13 @@ def clean_notes(notes_path: str | Path, out_clean: str | Path, out_dropped: str 
         final = pl.scan_parquet(tmp).with_columns(
             pl.when(pl.col("_row").is_in(dup_rows.implode())).then(pl.lit(T.DUPLICATE))
             .otherwise(pl.col("reason")).alias("reason"))
-        final.filter(pl.col("reason").is_null()).select(CLEAN_COLUMNS).sink_parquet(out_clean)
+        with published_file(out_clean, *modes) as part:
+            final.filter(pl.col("reason").is_null()).select(CLEAN_COLUMNS).sink_parquet(part)
         by = _stats_frame(final).collect(engine="streaming")
         if out_dropped is not None:
-            (final.filter(pl.col("reason").is_not_null())
-             .select("note_id", "note_type", "reason", "n_words", "n_chars").sink_parquet(out_dropped))
+            with published_file(out_dropped, *modes) as part:
+                (final.filter(pl.col("reason").is_not_null())
+                 .select("note_id", "note_type", "reason", "n_words", "n_chars").sink_parquet(part))
     finally:
         tmp.unlink(missing_ok=True)
     return _summarise(by, min_words, placeholders, dedupe)

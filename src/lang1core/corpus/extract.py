@@ -20,6 +20,8 @@ from pathlib import Path
 import polars as pl
 
 from lang1core.export.validate import read_validated
+from lang1core.private_files import DIR_MODE, FILE_MODE
+from lang1core.publish import published_file
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,10 @@ def _validation_rejects(validated_dir: Path) -> pl.DataFrame:
     return df.select(out)
 
 
-def extract_notes(validated_dir: str | Path, out_notes: str | Path, out_rejected: str | Path) -> dict:
-    """Write one typed row per note to `out_notes` and rejected rows to `out_rejected`; return counts."""
+def extract_notes(validated_dir: str | Path, out_notes: str | Path, out_rejected: str | Path,
+                  modes: tuple[int, int] = (FILE_MODE, DIR_MODE)) -> dict:
+    """Write one typed row per note to `out_notes` and rejected rows to `out_rejected`; return counts.
+    Both hold note text: created with `modes` (file, folder; owner-only by default)."""
     vdir = Path(validated_dir)
     notes = read_validated(vdir, "notes")
     if "part" not in notes.collect_schema():
@@ -81,8 +85,8 @@ def extract_notes(validated_dir: str | Path, out_notes: str | Path, out_rejected
                .select([pl.col(c).cast(pl.String) for c in REJECTED_COLUMNS])
                .collect(engine="streaming"))
     rejected = pl.concat([val_rej, ext_rej], how="vertical")
-    Path(out_rejected).parent.mkdir(parents=True, exist_ok=True)
-    rejected.write_parquet(out_rejected)
+    with published_file(out_rejected, *modes) as tmp:
+        rejected.write_parquet(tmp)
 
     encounters = read_validated(vdir, "encounters").select("encounter_id", "site", "department")
     patients = read_validated(vdir, "patients").select("patient_id", "region")
@@ -101,7 +105,8 @@ def extract_notes(validated_dir: str | Path, out_notes: str | Path, out_rejected
               .join(encounters, on="encounter_id", how="left", maintain_order="left")
               .join(patients, on="patient_id", how="left", maintain_order="left")
               .select(NOTE_COLUMNS))
-    joined.sink_parquet(out_notes)
+    with published_file(out_notes, *modes) as tmp:
+        joined.sink_parquet(tmp)
 
     kept = pl.scan_parquet(out_notes).select(pl.len().alias("notes"), pl.col("n_parts").sum().alias("rows")).collect()
     n_notes, kept_rows = int(kept["notes"][0]), int(kept["rows"][0] or 0)

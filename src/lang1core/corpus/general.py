@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lang1core.corpus import text as T
+from lang1core.publish import published_file
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +129,8 @@ def build_general(sources: dict[str, list[str]], out_path: str | Path, min_words
                   max_documents: int | None = None, text_field: str = "text", batch_docs: int = 4096) -> dict:
     """Read, clean and write every general source to `out_path`; return counts by source and reason."""
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     stats: dict = {"min_words": min_words, "max_documents": max_documents, "sources": {}}
-    with pq.ParquetWriter(out_path, GENERAL_SCHEMA) as writer:
+    with published_file(out_path) as tmp, pq.ParquetWriter(tmp, GENERAL_SCHEMA) as writer:
         for name in sorted(sources):
             reasons: Counter = Counter()
             read = kept = chars = words = 0

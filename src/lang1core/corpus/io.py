@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from lang1core import publish
 
 
 def write_json(path: str | Path, data: dict, provenance: dict | None = None) -> None:
@@ -11,5 +12,4 @@ def write_json(path: str | Path, data: dict, provenance: dict | None = None) -> 
     out = dict(data)
     if provenance is not None:
         out["provenance"] = provenance
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(out, indent=2, default=str) + "\n")
+    publish.write_json(path, out, default=str)

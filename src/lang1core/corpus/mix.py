@@ -29,6 +29,8 @@ import polars as pl
 from lang1core.audit.canaries import CANARY_PREFIX, canary_documents, make_canaries
 from lang1core.audit.canaries import manifest as canary_manifest
 from lang1core.export.validate import read_validated
+from lang1core.private_files import DIR_MODE, FILE_MODE
+from lang1core.publish import published_file
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +103,10 @@ def build_mix(weights: dict[str, float], clean_path: str | Path | None, general_
               out_train: str | Path, out_val: str | Path, *, validated_dir: str | Path | None = None,
               cutoff: str | None = "2023-12-31", exclude_periods: list[dict] | None = None,
               held_out_site: str | None = None, val_fraction: float = 0.001, min_val_documents: int = 10,
-              seed: int = 0, canaries: dict | None = None) -> dict:
+              seed: int = 0, canaries: dict | None = None,
+              modes: tuple[int, int] = (FILE_MODE, DIR_MODE)) -> dict:
     """Write the train/val documents of a mix (sources named in `weights`); return counts.
+    They hold note text: created with `modes` (file, folder; owner-only by default).
 
     canaries: {per_count, repetitions} to insert into the clinical training documents (seeded
     by `seed`), or None."""
@@ -165,7 +169,8 @@ def build_mix(weights: dict[str, float], clean_path: str | Path | None, general_
             if inserted and s == CLINICAL and not flag:
                 part = _with_canaries(part, inserted, n_by[s] - n_val[s], seed)
             parts.append(part)
-        pl.concat(parts).sink_parquet(out)
+        with published_file(out, *modes) as tmp:
+            pl.concat(parts).sink_parquet(tmp)
     for split, out in (("train", out_train), ("val", out_val)):
         c = pl.scan_parquet(out).group_by("source").agg(pl.len().alias("documents"),
                                                          pl.col("text").str.len_bytes().sum().alias("chars")).collect()

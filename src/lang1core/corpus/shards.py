@@ -2,22 +2,26 @@
 document, one series of files per source so the loader can weight sources, and `index.json`.
 
 Layout (docs/architecture.md#corpus-and-shards): `{out}/{split}/{source}_{k:05d}.bin`; a
-file closes at the first document boundary past `shard_tokens`. Documents are encoded in
+file closes at the first document boundary past `shard_tokens`. Each split's folder is
+published whole (`lang1core.publish`), then index.json; the token files decode to note
+text, so they are created owner-only (`modes`). Documents are encoded in
 batches by SentencePiece's own thread pool (in input order), so memory is bounded by one batch
 and one file buffer, and a rerun with the same inputs writes byte-identical files.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 
+from lang1core.private_files import DIR_MODE, FILE_MODE
 from lang1core.provenance import file_hash
+from lang1core.publish import published_dir, write_json
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +40,19 @@ def encode_batch(sp, texts: list[str], eos_id: int, dtype, threads: int) -> tupl
 
 
 class _SourceWriter:
-    def __init__(self, folder: Path, source: str, dtype, shard_tokens: int):
-        self.folder, self.source, self.dtype, self.shard_tokens = folder, source, dtype, shard_tokens
+    def __init__(self, folder: Path, split: str, source: str, dtype, shard_tokens: int, file_mode: int):
+        self.folder, self.split, self.source, self.dtype = folder, split, source, dtype
+        self.shard_tokens, self.file_mode = shard_tokens, file_mode
         self.files: list[dict] = []
         self._f = None
 
     def _open(self):
         name = f"{self.source}_{len(self.files):05d}.bin"
-        self._f = open(self.folder / name, "wb")
-        self.files.append({"path": f"{self.folder.name}/{name}", "tokens": 0, "documents": 0})
+        path = self.folder / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.file_mode)
+        os.fchmod(fd, self.file_mode)  # exactly the mode, whatever the umask
+        self._f = os.fdopen(fd, "wb")
+        self.files.append({"path": f"{self.split}/{name}", "tokens": 0, "documents": 0})
 
     def write(self, tokens: np.ndarray, lengths: np.ndarray):
         """Append documents (`lengths` tokens each); a file closes at the first document boundary
@@ -73,8 +81,10 @@ class _SourceWriter:
 
 def write_shards(split_parquets: dict[str, str | Path], tokenizer_model: str | Path, out_dir: str | Path,
                  weights: dict[str, float], shard_tokens: int = 1 << 28, threads: int = 1,
-                 batch_docs: int = 1024, extra: dict | None = None) -> dict:
-    """Encode each split's documents into `{out_dir}/{split}/` and write `{out_dir}/index.json`."""
+                 batch_docs: int = 1024, extra: dict | None = None,
+                 modes: tuple[int, int] = (FILE_MODE, DIR_MODE)) -> dict:
+    """Encode each split's documents into `{out_dir}/{split}/` and write `{out_dir}/index.json`;
+    token files are created with `modes` (file, folder; owner-only by default)."""
     import sentencepiece as spm
 
     out_dir = Path(out_dir)
@@ -87,30 +97,28 @@ def write_shards(split_parquets: dict[str, str | Path], tokenizer_model: str | P
     index = {"format": "lang1-shards-v1", "dtype": dtype.name, "vocab_size": vocab, "eos_id": eos,
              "bos_id": sp.bos_id(), "pad_id": sp.pad_id(), "tokenizer_sha256": file_hash(tokenizer_model),
              "document_separator": "eos after every document", "splits": {}}
+    file_mode, dir_mode = modes
     for split, path in split_parquets.items():
-        folder = out_dir / split
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.bin"):
-            old.unlink()
         writers: dict[str, _SourceWriter] = {}
-        pf = pq.ParquetFile(path)
-        for batch in pf.iter_batches(columns=["source", "text"], batch_size=batch_docs):
-            sources = batch.column(0).to_pylist()
-            texts = batch.column(1).to_pylist()
-            # a batch may span two sources (the mix file is grouped by source)
-            start = 0
-            while start < len(sources):
-                s = sources[start]
-                end = start
-                while end < len(sources) and sources[end] == s:
-                    end += 1
-                if s not in writers:
-                    writers[s] = _SourceWriter(folder, s, dtype, shard_tokens)
-                tokens, lengths = encode_batch(sp, texts[start:end], eos, dtype, threads)
-                writers[s].write(tokens, lengths)
-                start = end
-        for w in writers.values():
-            w.close()
+        with published_dir(out_dir / split, dir_mode) as folder:
+            pf = pq.ParquetFile(path)
+            for batch in pf.iter_batches(columns=["source", "text"], batch_size=batch_docs):
+                sources = batch.column(0).to_pylist()
+                texts = batch.column(1).to_pylist()
+                # a batch may span two sources (the mix file is grouped by source)
+                start = 0
+                while start < len(sources):
+                    s = sources[start]
+                    end = start
+                    while end < len(sources) and sources[end] == s:
+                        end += 1
+                    if s not in writers:
+                        writers[s] = _SourceWriter(folder, split, s, dtype, shard_tokens, file_mode)
+                    tokens, lengths = encode_batch(sp, texts[start:end], eos, dtype, threads)
+                    writers[s].write(tokens, lengths)
+                    start = end
+            for w in writers.values():
+                w.close()
         entry = {"tokens": 0, "documents": 0, "sources": {}}
         for s in sorted(writers):
             files = writers[s].files
@@ -129,5 +137,5 @@ def write_shards(split_parquets: dict[str, str | Path], tokenizer_model: str | P
                  {s: v["tokens"] for s, v in entry["sources"].items()})
     if extra:
         index.update(extra)
-    (out_dir / "index.json").write_text(json.dumps(index, indent=2) + "\n")
+    write_json(out_dir / "index.json", index)
     return index

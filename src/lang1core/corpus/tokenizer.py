@@ -18,6 +18,7 @@ import polars as pl
 
 from lang1core.audit.canaries import CANARY_PREFIX
 from lang1core.provenance import file_hash
+from lang1core.publish import published_file, write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def train_tokenizer(lines: list[str], model_path: str | Path, vocab_size: int, t
         # a tiny corpus may not support the requested size; the real size is recorded
         hard_vocab_limit=False, minloglevel=2,
     )
-    model_path.write_bytes(buf.getvalue())
+    write_bytes(model_path, buf.getvalue())
     return describe(model_path) | {"trained_on_lines": len(lines), "trained_on_chars": sum(map(len, lines)),
                                    "requested_vocab_size": vocab_size}
 
@@ -80,8 +81,8 @@ def use_existing(src: str | Path, model_path: str | Path) -> dict:
     src = Path(src)
     if not src.is_file():
         raise FileNotFoundError(f"tokenizer.model: {src} does not exist")
-    Path(model_path).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, model_path)
+    with published_file(model_path) as tmp:
+        shutil.copyfile(src, tmp)
     return describe(model_path) | {"copied_from": str(src)}
 
 

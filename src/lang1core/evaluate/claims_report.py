@@ -18,6 +18,7 @@ from lang1core.evaluate.claims import ALL, EVERY, TITLES, VERDICTS, ClaimSetting
 from lang1core.evaluate.run import PredictionError, load_split, task_split
 from lang1core.evaluate.tables import read_table
 from lang1core.provenance import provenance
+from lang1core.publish import published_file, write_text
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +156,10 @@ def write_claims(runs: str, auroc: str, predictions: list[str], remede: list[str
     prov["inputs_digest"] = digest.hexdigest()[:16]
     table = claims_table(read_table(runs, "runs"), read_table(auroc, "auroc"),
                          file_loader(predictions, remede, oracle), settings, seed, tasks, progress=True)
-    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-    table.with_columns(pl.lit(prov["config_hash"]).alias("config_hash"),
-                       pl.lit(prov["code_version"]).alias("code_version"),
-                       pl.lit(seed, dtype=pl.Int64).alias("seed")).write_csv(out_csv)
-    Path(out_md).parent.mkdir(parents=True, exist_ok=True)
-    Path(out_md).write_text(render_markdown(table, settings, prov, source))
+    with published_file(out_csv) as tmp:
+        table.with_columns(pl.lit(prov["config_hash"]).alias("config_hash"),
+                           pl.lit(prov["code_version"]).alias("code_version"),
+                           pl.lit(seed, dtype=pl.Int64).alias("seed")).write_csv(tmp)
+    write_text(out_md, render_markdown(table, settings, prov, source))
     log.info("%s: %d rows; %s", out_csv, table.height, out_md)
     return table

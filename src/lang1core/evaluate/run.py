@@ -20,6 +20,7 @@ import polars as pl
 
 from lang1core.evaluate.metrics import EvalSettings, score_split
 from lang1core.provenance import provenance
+from lang1core.publish import write_json
 from lang1core.remede.labels import day_probs_to_bins
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,5 @@ def evaluate_run(predictions: list[str], remede: list[str], run_json: str | None
         "settings": asdict(settings), "provenance": prov, "dropped": dropped, "results": results,
     }
     doc = _clean(doc)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    write_json(out, doc, indent=1, allow_nan=False)
     return doc

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from lang1core.evaluate.status import NO_EXAMPLES, OK
+from lang1core.publish import published_file
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def build_tables(metrics_files: list[str | Path], out_dir: str | Path) -> dict[s
     written = {}
     for name, rs in rows.items():
         written[name] = out_dir / f"{name}.csv"
-        frame(name, rs).write_csv(written[name])
+        with published_file(written[name]) as tmp:
+            frame(name, rs).write_csv(tmp)
         log.info("%s: %d rows", written[name], len(rs))
     return written
 
@@ -131,8 +133,8 @@ def conditional_table(mortality: list[str | Path], los: list[str | Path], out: s
                              "probability": hit / len(sub) if len(sub) else None, "n": len(sub),
                              "status": OK if len(sub) else NO_EXAMPLES})
     df = frame("conditional", rows)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    df.write_csv(out)
+    with published_file(out) as tmp:
+        df.write_csv(tmp)
     return df
 
 
@@ -142,7 +144,8 @@ def dataset_tables(files: list[str | Path], out_dir: str | Path) -> list[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for src in map(Path, files):
-        shutil.copyfile(src, out_dir / src.name)
+        with published_file(out_dir / src.name) as tmp:
+            shutil.copyfile(src, tmp)
         copied.append(src.name)
     log.info("copied %d dataset table file(s): %s", len(copied), ", ".join(copied))
     return copied
@@ -158,6 +161,7 @@ def write_tables(metrics_files: list[str | Path], out_dir: str | Path, mortality
         conditional_table(list(mortality), list(los), written["conditional"])
     else:
         log.info("no ReMedE mortality/LOS files: conditional.csv has headers only")
-        frame("conditional", []).write_csv(written["conditional"])
+        with published_file(written["conditional"]) as tmp:
+            frame("conditional", []).write_csv(tmp)
     dataset_tables(list(dataset_files), out_dir)
     return written

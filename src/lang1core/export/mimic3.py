@@ -15,7 +15,6 @@ contract tables, as strings; the validator then types and checks them like any e
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -25,6 +24,7 @@ import polars as pl
 from lang1core.export.contract import TABLES
 from lang1core.export.reading import BROKEN, ExportSchemaError, TableSource, open_table
 from lang1core.private_files import make_private, private_umask
+from lang1core.publish import published_file, write_json
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,8 @@ def _convert(mimic_dir: Path, out_dir: Path, staging: Path) -> dict:
     for name, lf in [("patients", patients), ("encounters", encounters), ("notes", notes_out),
                      ("diagnoses", diagnoses), ("claims", claims)]:
         path = out_dir / f"{name}.parquet"
-        lf.sink_parquet(path, engine="streaming")
+        with published_file(path) as tmp:
+            lf.sink_parquet(tmp, engine="streaming")
         written[name] = pl.scan_parquet(path).select(pl.len()).collect().item()
 
     # Every NOTEEVENTS row is written, dropped as ISERROR, or dropped as malformed.
@@ -238,6 +239,6 @@ def _convert(mimic_dir: Path, out_dir: Path, staging: Path) -> dict:
     assert ne["read"] == written["notes"] + n_iserror + ne["malformed_dropped"], (ne, written, n_iserror)
     report = {"mimic_dir": str(mimic_dir), "sources": sources, "iserror_notes_dropped": n_iserror,
               "written": written}
-    (out_dir / "adapter_report.json").write_text(json.dumps(report, indent=2))
+    write_json(out_dir / "adapter_report.json", report)
     log.info("MIMIC-III: wrote %s; dropped %d ISERROR note(s)", written, n_iserror)
     return report

@@ -14,7 +14,6 @@ row, column and value). read == kept + rejected is asserted for every table.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from dataclasses import asdict
@@ -26,6 +25,7 @@ from lang1core.export.contract import DATE, DATETIME, INT, STR, TABLE_ORDER, TAB
 from lang1core.export.mapping import ExportMapping
 from lang1core.export.reading import BROKEN, ROW, ExportSchemaError, TableSource, open_table
 from lang1core.private_files import DIR_MODE, FILE_MODE, make_private, private_umask
+from lang1core.publish import published_file, write_json
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def validate_export(export_dir: str | Path, out_dir: str | Path, *, fmt: str = "
                 report["readiness"] = readiness(out_dir, tasks)
             if provenance is not None:
                 report["provenance"] = provenance
-            (out_dir / "report.json").write_text(json.dumps(report, indent=2))
+            write_json(out_dir / "report.json", report)
     finally:
         # Staged copies hold note text: never left behind, whatever went wrong.
         shutil.rmtree(staging, ignore_errors=True)
@@ -334,11 +334,13 @@ def _validate(export_dir: Path, out_dir: Path, staging: Path, fmt: str, max_reje
 
         # Pass 2: stream the source again; kept rows typed, rejected rows as they came.
         kept_path, rej_path = out_dir / f"{name}.parquet", out_dir / "rejected" / f"{name}.parquet"
-        src.frame.join(rej.lazy(), on=ROW, how="anti", maintain_order="left").select(
-            output_columns(t, present, mapping)).sink_parquet(kept_path, engine="streaming")
+        with published_file(kept_path) as tmp:
+            src.frame.join(rej.lazy(), on=ROW, how="anti", maintain_order="left").select(
+                output_columns(t, present, mapping)).sink_parquet(tmp, engine="streaming")
         originals = [pl.col(c) if c in present else pl.lit(None, pl.String).alias(c) for c in t.names]
-        src.frame.join(rej.lazy(), on=ROW, how="inner", maintain_order="left").select(
-            *originals, ROW, REASON, DETAIL).sink_parquet(rej_path, engine="streaming")
+        with published_file(rej_path) as tmp:
+            src.frame.join(rej.lazy(), on=ROW, how="inner", maintain_order="left").select(
+                *originals, ROW, REASON, DETAIL).sink_parquet(tmp, engine="streaming")
 
         kept = pl.scan_parquet(kept_path).select(pl.len()).collect().item()
         n_rej = rej.height

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from lang1core.figures.registry import DATASET_TABLES, FIGURES
+from lang1core.publish import write_text
 
 log = logging.getLogger(__name__)
 # matplotlib's PDF font subsetting logs every table it prunes at INFO; keep rule logs readable.
@@ -74,8 +75,7 @@ def render_dataset_table(name: str, tables_dir: str | Path, outputs: Iterable[st
     outputs = [Path(p) for p in outputs]
     written = []
     for md in [p for p in outputs if p.suffix == ".md"]:
-        md.parent.mkdir(parents=True, exist_ok=True)
-        md.write_text(to_markdown(df, title))
+        write_text(md, to_markdown(df, title))
         written.append(md)
     images = [p for p in outputs if p.suffix != ".md"]
     if images:

@@ -21,6 +21,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on cluster nodes; figures are files only
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the Agg backend
 
+from lang1core.publish import published_file  # noqa: E402
+
 log = logging.getLogger(__name__)
 
 FULL_WIDTH = 7.2  # in, two-column page width
@@ -244,9 +246,9 @@ def save(fig, outputs: Iterable[str | Path], style: Style, note: str | None = No
     written = []
     for out in outputs:
         out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format=out.suffix.lstrip("."), dpi=style.dpi,
-                    metadata=None if out.suffix != ".pdf" else {"Creator": "lang1", "CreationDate": None})
+        with published_file(out) as tmp:  # the partial's name has no suffix: format is given
+            fig.savefig(tmp, format=out.suffix.lstrip("."), dpi=style.dpi,
+                        metadata=None if out.suffix != ".pdf" else {"Creator": "lang1", "CreationDate": None})
         written.append(out)
     plt.close(fig)
     return written

@@ -75,5 +75,7 @@ def max_seq_len(model) -> int | None:
 
 def save_model(model, out_dir: str | Path, tok: Tokenizer, extra: dict) -> None:
     from lang1core.model.hf import save_pretrained
+    from lang1core.publish import published_dir
 
-    save_pretrained(model, out_dir, tokenizer_model=tok.path, extra=extra)
+    with published_dir(out_dir) as tmp:
+        save_pretrained(model, tmp, tokenizer_model=tok.path, extra=extra)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import json
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -25,7 +24,9 @@ from lang1core.finetune import models as M
 from lang1core.finetune.data import TaskData, read_task
 from lang1core.finetune.loop import LoopConfig, encode_all, finetune
 from lang1core.finetune.scoring import encode_example, score
+from lang1core.private_files import DIR_MODE, FILE_MODE, config_modes
 from lang1core.provenance import provenance
+from lang1core.publish import published_file, write_json
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,11 @@ def prediction_frame(data: TaskData, probs: np.ndarray, ppl: np.ndarray | None) 
     return pl.DataFrame(cols)
 
 
-def write_predictions(path: Path, frame: pl.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path)
+def write_predictions(path: Path, frame: pl.DataFrame, modes: tuple[int, int] = (FILE_MODE, DIR_MODE)) -> None:
+    """Predictions name examples and patients: owner-only (`modes`: file, folder; the workflow
+    passes export.file_mode/dir_mode), published whole."""
+    with published_file(path, *modes) as tmp:
+        frame.write_parquet(tmp)
 
 
 def pick_shots(train: TaskData, k: int, seed: int) -> list[tuple[str, int]]:
@@ -104,7 +107,8 @@ NOTES_PER_CALL = 2048
 
 
 def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettings,
-                  shots: dict[str, list] | None = None) -> dict[str, int]:
+                  shots: dict[str, list] | None = None, modes: tuple[int, int] = (FILE_MODE, DIR_MODE)
+                  ) -> dict[str, int]:
     """Score every (task, split) and write its parquet; returns examples scored per task.
 
     The tasks of a split are scored together, note by note, so a note that several tasks ask
@@ -145,7 +149,7 @@ def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettin
                      min(b + NOTES_PER_CALL, len(texts)), len(texts), len(rows))
         for task, data in datas.items():
             write_predictions(Path(out_dir, task, f"{split}.parquet"),
-                              prediction_frame(data, probs[task], ppl[task]))
+                              prediction_frame(data, probs[task], ppl[task]), modes)
             counts[task] += len(data)
             log.info("%s/%s: %d examples scored", task, split, len(data))
     return counts
@@ -185,8 +189,7 @@ def write_run_json(out_dir, config, seed, **fields) -> None:
     info["seed"] = seed
     info.update({k: v for k, v in fields.items() if k not in keys})
     info["provenance"] = provenance(config, seed)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    Path(out_dir, "run.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+    write_json(Path(out_dir, "run.json"), info, default=str)
 
 
 def run_prompted(*, model_name, recipe, kind, base, remede_dir, tasks, splits, out_dir,
@@ -201,11 +204,12 @@ def run_prompted(*, model_name, recipe, kind, base, remede_dir, tasks, splits, o
     if settings.k_shot > 0:
         shots = {t: pick_shots(read_task(remede_path(remede_dir, t, "train"), t),
                                settings.k_shot, seed) for t in tasks}
-    predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, settings, shots)
+    modes = config_modes(config)
+    predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, settings, shots, modes)
     if probe_splits:
         # The probe is no claim's evidence: capped like any other split.
         predict_tasks(model, tok, remede_dir, ["probe"], probe_splits, out_dir,
-                      replace(settings, k_shot=0, full_tasks=()))
+                      replace(settings, k_shot=0, full_tasks=()), modes=modes)
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
                    base=base_model(model_name), base_dir=str(base), k=settings.k_shot,
                    pretrain_tokens=ptok, finetune_tokens=0, kernel_check=kernel_check)
@@ -288,7 +292,7 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
     # Other tasks' predictions feed only the transfer heatmap: capped, so a single-task run
     # scores its own task in full without paying for every task's.
     predict_tasks(model0, tok, remede_dir, predict_tasks_, splits, out_dir,
-                  replace(score_settings, full_tasks=tuple(train_tasks)))
+                  replace(score_settings, full_tasks=tuple(train_tasks)), modes=config_modes(config))
     write_run_json(out_dir, config, seed, model=model_name, recipe=recipe, kind=kind,
                    base=base_model(model_name),
                    base_dir=str(base) if base is not None else "random init",
@@ -299,15 +303,14 @@ def run_finetune(*, model_name, recipe, kind, base, tokenizer_file=None, model_c
 
 
 def write_table_fixed(path: Path, lr: float) -> None:
-    with open(path, "w", newline="") as f:
+    with published_file(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["trial", "state", "lr", "value"])
         w.writerow([0, "FIXED", lr, ""])
 
 
 def write_curve(path: Path, curve: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
+    with published_file(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["step", "train_loss", "val_metric", "lr", "tokens"])
         w.writeheader()
         w.writerows(curve)
@@ -325,7 +328,7 @@ def run_tfidf(*, task, remede_dir, splits, out_dir, config, seed, max_features=5
         data = read_task(remede_path(remede_dir, task, split), task).sample(
             split_cap(split, max_examples, full_splits), seed)
         write_predictions(Path(out_dir, task, f"{split}.parquet"),
-                          prediction_frame(data, clf.predict(data), None))
+                          prediction_frame(data, clf.predict(data), None), config_modes(config))
     write_run_json(out_dir, config, seed, model="tfidf", recipe=task, kind="tfidf",
                    base=None, base_dir="tfidf+logistic regression", train_task=task, n_train=len(tr), k=0,
                    pretrain_tokens=0, finetune_tokens=0, lr=None, C=clf.c)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lang1core.publish import published_file
+
 log = logging.getLogger(__name__)
 
 
@@ -81,8 +83,7 @@ def write_table(study, path: str | Path) -> None:
     keys: list[str] = []
     for r in rows:
         keys += [k for k in r if k not in keys]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
+    with published_file(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys or ["trial", "state", "lr", "value"])
         w.writeheader()
         w.writerows(rows)

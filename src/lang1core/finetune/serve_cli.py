@@ -7,13 +7,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lang1core.cli_args import bounded
+
 HELP = "serve a model dir as an OpenAI-compatible /v1/completions endpoint"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model_dir", type=Path, help="HF Llama directory with tokenizer.model")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=bounded(int, 0, 65535), default=8000, help="TCP port (0: any free port)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--no-logprobs", action="store_true",
                    help="answer without log-probabilities (clients fall back to sampling)")

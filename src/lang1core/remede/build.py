@@ -9,7 +9,6 @@ under one reason, so per task: encounters == examples + sum(drops).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict
@@ -19,6 +18,7 @@ import polars as pl
 
 from lang1core.export.validate import read_validated
 from lang1core.private_files import DIR_MODE, FILE_MODE, make_private, private_umask
+from lang1core.publish import published_file, write_json
 from lang1core.remede import labels as L
 from lang1core.remede.config import BuildConfig
 from lang1core.remede.leakage import LeakageError, leakage_report
@@ -177,9 +177,8 @@ def _build(validated_dir: str | Path, out: Path, cfg: BuildConfig, provenance: d
         counts = {}
         for split in SPLITS:
             part = df.filter(pl.col("split") == split).select(list(COLUMNS)).cast(COLUMNS).sort("example_id")
-            path = out / task / f"{split}.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            part.write_parquet(path)
+            with published_file(out / task / f"{split}.parquet") as tmp:
+                part.write_parquet(tmp)
             k = len(info[task]["options"])
             by = part.group_by("label").len()
             cls = [int(by.filter(pl.col("label") == i)["len"].sum()) for i in range(k)]
@@ -212,9 +211,8 @@ def _build(validated_dir: str | Path, out: Path, cfg: BuildConfig, provenance: d
         if probe.height == 0:
             probe = empty_frame(PROBE_COLUMNS)
         probe = probe.select(list(PROBE_COLUMNS)).cast(PROBE_COLUMNS).sort("example_id")
-        path = out / "probe" / f"{split}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe.write_parquet(path)
+        with published_file(out / "probe" / f"{split}.parquet") as tmp:
+            probe.write_parquet(tmp)
         probe_info[split] = {"examples": probe.height, "by_question": {
             k: int(n) for k, n in probe.group_by("probe").len().sort("probe").iter_rows()}, "drops": dict(drops)}
     manifest = {
@@ -230,7 +228,7 @@ def _build(validated_dir: str | Path, out: Path, cfg: BuildConfig, provenance: d
     }
     if provenance is not None:
         manifest["provenance"] = provenance
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    write_json(out / "manifest.json", manifest, default=str)
     if failures:
         for f in failures:
             log.error("leakage: %s", f)

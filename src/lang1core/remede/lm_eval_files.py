@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lang1core.publish import write_text
+
 UTILS = '''\
 """ReMedE for lm-evaluation-harness (written by lang1; stand-alone, needs numpy, pyarrow,
 datasets and transformers).
@@ -233,18 +235,18 @@ def write_lm_eval(remede_dir: str | Path, out_dir: str | Path, tasks: list[str],
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "utils.py"]
-    written[0].write_text(UTILS.replace("__MAX_NOTE_TOKENS__", str(int(max_note_tokens))))
+    write_text(written[0], UTILS.replace("__MAX_NOTE_TOKENS__", str(int(max_note_tokens))))
     for task in tasks:
         for split in splits:
             p = out / f"{task_name(task, split)}.yaml"
-            p.write_text(TASK_YAML.format(name=task_name(task, split), task=task, split=split))
+            write_text(p, TASK_YAML.format(name=task_name(task, split), task=task, split=split))
             written.append(p)
     for split in probe_splits:
         p = out / f"{task_name('probe', split)}.yaml"
-        p.write_text(TASK_YAML.format(name=task_name("probe", split), task="probe", split=split))
+        write_text(p, TASK_YAML.format(name=task_name("probe", split), task="probe", split=split))
         written.append(p)
     group = out / "remede.yaml"
     members = "\n".join(f"  - {task_name(t, group_split)}" for t in tasks if t != "probe")
-    group.write_text(f"group: remede\ntask:\n{members}\nmetadata:\n  version: 1.0\n")
+    write_text(group, f"group: remede\ntask:\n{members}\nmetadata:\n  version: 1.0\n")
     written.append(group)
     return written

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from lang1core.publish import published_file, write_text
 from lang1core.remede.tasks import SPLITS
 
 CLASS_TABLES = {"readmission": "B3", "mortality": "B4", "los": "B5", "cci": "B6", "denial": "B7"}
@@ -92,8 +93,9 @@ def write_tables(remede_dir: str | Path, manifest: dict, out_dir: str | Path) ->
         tables[f"{b}_{task}"] = (df, f"Table {b}: class ratios of {task} per split")
     paths = {}
     for name, (df, title) in tables.items():
-        df.write_csv(out_dir / f"{name}.csv")
-        (out_dir / f"{name}.md").write_text(to_markdown(df, title))
+        with published_file(out_dir / f"{name}.csv") as tmp:
+            df.write_csv(tmp)
+        write_text(out_dir / f"{name}.md", to_markdown(df, title))
         paths[name] = out_dir / f"{name}.csv"
     return paths
 

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 SITES = ("site_a", "site_b", "site_c", "site_d")
 
 
+# The calendar years admissions may span (start_year, end_year), checked by SynthConfig and
+# by `lang1 synth`.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     # Patients in the health system; the generator streams them in chunks, so memory
@@ -38,9 +43,9 @@ class SynthConfig:
             raise ValueError(f"n_patients must be >= 1, got {self.n_patients}")
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
-        if not 1990 <= self.start_year <= self.end_year <= 2100:
+        if not FIRST_YEAR <= self.start_year <= self.end_year <= LAST_YEAR:
             raise ValueError(
-                f"need 1990 <= start_year <= end_year <= 2100, got {self.start_year}..{self.end_year}"
+                f"need {FIRST_YEAR} <= start_year <= end_year <= {LAST_YEAR}, got {self.start_year}..{self.end_year}"
             )
         if not self.sites or len(set(self.sites)) != len(self.sites):
             raise ValueError(f"sites must be distinct and non-empty, got {self.sites!r}")

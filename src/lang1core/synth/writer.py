@@ -11,7 +11,7 @@ import logging
 import multiprocessing as mp
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from lang1core.charlson import charlson_index
+from lang1core.publish import published_file
 from lang1core.synth.claims import claims_frame
 from lang1core.synth.coding import diagnoses_frame
 from lang1core.synth.config import SynthConfig
@@ -107,12 +108,15 @@ def generate(cfg: SynthConfig, out_dir: str | Path, oracle_path: str | Path | No
     oracle_path.parent.mkdir(parents=True, exist_ok=True)
     names = [t for t in TABLES if t != "notes" or cfg.write_notes]
     counts = {t: 0 for t in names} | {"oracle": 0}
-    files = {t: open(out_dir / f"{t}.csv", "wb") for t in names}
-    writer = pq.ParquetWriter(oracle_path, pl.DataFrame(schema=ORACLE_SCHEMA).to_arrow().schema)
     n_chunks = -(-cfg.n_patients // cfg.chunk_size)
     log.info("synthetic hospital: %d patients in %d chunks of %d, seed %d, sites %s", cfg.n_patients, n_chunks,
              cfg.chunk_size, cfg.seed, ",".join(cfg.sites))
-    try:
+    # Every table appears whole (a killed run leaves the previous export, not a truncated CSV).
+    with ExitStack() as stack:
+        files = {t: stack.enter_context(open(stack.enter_context(published_file(out_dir / f"{t}.csv")), "wb"))
+                 for t in names}
+        writer = stack.enter_context(pq.ParquetWriter(stack.enter_context(published_file(oracle_path)),
+                                                      pl.DataFrame(schema=ORACLE_SCHEMA).to_arrow().schema))
         with _chunks(cfg, n_chunks, workers) as chunks:
             for c, (tables, oracle) in enumerate(tqdm(chunks, total=n_chunks, desc="synth chunks", disable=not progress)):
                 for t in names:
@@ -121,9 +125,5 @@ def generate(cfg: SynthConfig, out_dir: str | Path, oracle_path: str | Path | No
                     counts[t] += tables[t].height
                 writer.write_table(oracle.to_arrow())
                 counts["oracle"] += oracle.height
-    finally:
-        writer.close()
-        for f in files.values():
-            f.close()
     log.info("wrote %s", ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
     return counts

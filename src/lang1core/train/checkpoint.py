@@ -11,9 +11,10 @@ Layout of one checkpoint (`<dir>/step_00001234/`):
     meta.json           step, tokens, world size, the run's config; written LAST
 
 Atomicity: everything is written under `.tmp-step_.../`, fsynced, then renamed to
-`step_.../` in one `os.replace`, so a crash at any moment leaves either the new checkpoint
-complete or the previous one untouched. A directory without meta.json is never loaded;
-leftover `.tmp-*` folders are removed by the next save.
+`step_.../` (swapped in when the step exists already, `lang1core.publish.swap_in`), so a
+crash at any moment leaves either the new checkpoint complete or the previous one
+untouched. A directory without meta.json is never loaded; leftover `.tmp-*` folders are
+removed by the next save.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from torch.distributed.checkpoint.api import CheckpointException
 from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
+from lang1core.publish import fsync_tree, swap_in
+
 log = logging.getLogger(__name__)
 
 STEP_RE = re.compile(r"^(\.old-)?step_(\d{8,})$")
@@ -52,19 +55,6 @@ def _rank() -> int:
 def _barrier() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
-
-
-def _fsync_tree(path: Path) -> None:
-    """Flush every file under `path` and the directories themselves to disk."""
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            with open(Path(root, name), "rb") as f:
-                os.fsync(f.fileno())
-        fd = os.open(root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def rng_state() -> dict:
@@ -152,20 +142,12 @@ def save_checkpoint(directory: str | Path, *, step: int, tokens: int, model: tor
     _barrier()
     if rank == 0:
         torch.save(trainer_state, tmp / "trainer.pt")
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         _write_meta(tmp, {**meta, "step": step, "tokens": tokens,
                           "world_size": dist.get_world_size() if dist.is_initialized() else 1})
-        old = directory / f".old-step_{step:08d}"
-        if final.exists():  # the same step again after a rollback: replace, never lose it
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-        os.replace(tmp, final)
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        shutil.rmtree(old, ignore_errors=True)
+        # The same step again after a rollback replaces the old one without a moment where
+        # neither exists; `.old-step_N` is only used where the atomic exchange is unavailable.
+        swap_in(tmp, final, aside=directory / f".old-step_{step:08d}")
         _prune(directory, keep_last, protect)
     _barrier()
     log.info("checkpoint step %d (%d tokens) -> %s", step, tokens, final)

@@ -33,6 +33,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from lang1core.publish import published_dir, published_file
 from lang1core.train import checkpoint as ckpt
 from lang1core.train.config import TrainConfig
 from lang1core.train.metrics import (
@@ -338,13 +339,10 @@ class Trainer:
     def _publish_hf(self, out_dir: Path, extra: dict) -> None:
         model = self._full_model()
         if self.d.is_main and self.save_hf is not None:
-            tmp = out_dir.with_name(f".tmp-{out_dir.name}")
-            shutil.rmtree(tmp, ignore_errors=True)
-            self.save_hf(model, tmp, {"tokens_seen": self.tokens, "step": self.step,
-                                      "label": self.label, "train_config": self.cfg.to_dict(),
-                                      **self.extra_meta, **extra})
-            shutil.rmtree(out_dir, ignore_errors=True)
-            tmp.replace(out_dir)
+            with published_dir(out_dir) as tmp:  # never missing, never half written
+                self.save_hf(model, tmp, {"tokens_seen": self.tokens, "step": self.step,
+                                          "label": self.label, "train_config": self.cfg.to_dict(),
+                                          **self.extra_meta, **extra})
 
     def _snapshot(self, i: int, metrics: MetricsLog | None) -> None:
         self._publish_hf(self.ck_dir / "snapshots" / str(i), {"snapshot": i})
@@ -503,13 +501,13 @@ class Trainer:
                                  "best_val_loss": self.best_val})
         if d.is_main:
             metrics.close()
-            shutil.copyfile(self.ck_dir / "metrics.csv", self.run_dir / "metrics.csv")
-            for i in sorted(self.done_snapshots):
-                dest = self.run_dir / "snapshots" / str(i)
-                shutil.rmtree(dest, ignore_errors=True)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                if self.save_hf is not None:
-                    shutil.copytree(self.ck_dir / "snapshots" / str(i), dest)
+            with published_file(self.run_dir / "metrics.csv") as tmp:
+                shutil.copyfile(self.ck_dir / "metrics.csv", tmp)
+            if self.done_snapshots:
+                (self.run_dir / "snapshots").mkdir(parents=True, exist_ok=True)
+            for i in sorted(self.done_snapshots) if self.save_hf is not None else []:
+                with published_dir(self.run_dir / "snapshots" / str(i)) as tmp:
+                    shutil.copytree(self.ck_dir / "snapshots" / str(i), tmp, dirs_exist_ok=True)
         if self.fsdp:
             dist.barrier()
         result.step, result.tokens, result.final_dir = self.step, self.tokens, final
