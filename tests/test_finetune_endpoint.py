@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 import time
@@ -249,3 +250,45 @@ def test_serve_refuses_to_start_without_a_token_or_in_clear_on_the_network(tmp_p
     (tmp_path / "token").write_text(TOKEN + "\n")
     with pytest.raises(SystemExit, match="--ssl-certfile"):
         cli.main(["serve", str(tmp_path), "--token-file", str(tmp_path / "token"), "--host", "0.0.0.0"])
+
+
+def running(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in open(f"/proc/{pid}/status").read()  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow  # a second model server
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads a process's children from /proc")
+def test_lang1_serve_end_to_end_and_stops_its_model_server(exported, tmp_path):
+    """The command as a user runs it: token from the environment, the client through it, and
+    on SIGTERM it exits 0 and takes the model server with it."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    model_dir, _ = exported
+    port = upstream.free_port()
+    env = {**os.environ, "LANG1_SERVE_TOKEN": TOKEN}
+    proc = subprocess.Popen([sys.executable, "-m", "lang1core.cli", "serve", str(model_dir), "--port", str(port),
+                             "--device", "cpu", "--name", "tiny"], env=env, stdin=subprocess.DEVNULL)
+    try:
+        upstream.wait_ready(proc, port, timeout=600)
+        model_pids = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        probs = score_prompts(f"http://{upstream.LOOPBACK}:{port}/v1", "tiny", [PROMPT], len(OPTIONS),
+                              samples=4, api_key=TOKEN)
+        assert probs.shape == (1, len(OPTIONS)) and probs.sum() == pytest.approx(1.0)
+        assert post(port, {"prompt": "x"}, token=None)[0] == 401
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        assert model_pids, "lang1 serve started no model server"
+        for pid in model_pids:
+            for _ in range(300):  # it has its own shutdown to run
+                if not running(pid):
+                    break
+                time.sleep(0.1)
+            assert not running(pid), f"model server {pid} outlived lang1 serve"
+    finally:
+        upstream.stop(proc)

@@ -50,7 +50,6 @@ def _request_model(limits: Limits) -> type[BaseModel]:
         n=(int, Field(1, ge=1, le=limits.n)),
         logprobs=(int | None, Field(None, ge=0, le=limits.logprobs)),
         seed=(int | None, Field(None, ge=0, le=2**63 - 1)),
-        stop=(str | list[str] | None, Field(None, max_length=4)),
         stream=(Literal[False], False),
     )
 
@@ -161,7 +160,7 @@ def make_app(upstream_url: str, served_name: str, token: str, limits: Limits = L
         if r.status_code >= 500:
             return _error(502, f"the model server failed (HTTP {r.status_code})")
         if r.status_code >= 400:  # the model server's reason, e.g. a prompt longer than the context
-            return _error(r.status_code, str(out.get("detail", out)))
+            return _error(r.status_code, str(out.get("detail", out) if isinstance(out, dict) else out))
         if isinstance(out, dict):
             out["model"] = served_name
         return JSONResponse(out)

@@ -40,7 +40,7 @@ def wait_ready(proc: subprocess.Popen, port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"transformers serve exited with status {proc.returncode} before it was ready")
+            raise RuntimeError(f"the server for port {port} exited with status {proc.returncode} before it was ready")
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if json.loads(r.read()).get("status") == "ok":
@@ -48,7 +48,7 @@ def wait_ready(proc: subprocess.Popen, port: int, timeout: float) -> None:
         except (urllib.error.URLError, OSError, ValueError):
             pass
         time.sleep(0.5)
-    raise TimeoutError(f"transformers serve was not ready on port {port} after {timeout:.0f} s")
+    raise TimeoutError(f"the server on port {port} was not ready after {timeout:.0f} s")
 
 
 def start(model_dir: Path, port: int | None = None, device: str = "auto",
