@@ -292,3 +292,11 @@ def test_lang1_serve_end_to_end_and_stops_its_model_server(exported, tmp_path):
             assert not running(pid), f"model server {pid} outlived lang1 serve"
     finally:
         upstream.stop(proc)
+
+
+def test_serve_names_a_directory_that_is_not_an_export(tmp_path, monkeypatch):
+    from lang1core import cli
+
+    monkeypatch.setenv("LANG1_SERVE_TOKEN", TOKEN)
+    with pytest.raises(SystemExit, match=r"lang1 serve: .*: no config.json \(export the model"):
+        cli.main(["serve", str(tmp_path)])

@@ -112,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
     # uvicorn hands SIGTERM back to the handler it found once it has shut down: exiting from
     # it (not dying of it) runs the `finally` that stops the model server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    proc, port = upstream.start(args.model_dir, device=args.device, ready_timeout=args.start_timeout)
+    try:
+        proc, port = upstream.start(args.model_dir, device=args.device, ready_timeout=args.start_timeout)
+    except (FileNotFoundError, RuntimeError, TimeoutError) as e:
+        raise SystemExit(f"lang1 serve: {e}") from None
     try:
         app = make_app(f"http://{upstream.LOOPBACK}:{port}", name, token, limits)
         scheme = "https" if args.ssl_certfile else "http"
