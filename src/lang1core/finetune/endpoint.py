@@ -32,7 +32,7 @@ class EndpointError(RuntimeError):
     """The endpoint refused a request or answered something that is not a completion."""
 
 
-def _post(url: str, body: dict, api_key: str | None, timeout: float) -> dict:
+def post_json(url: str, body: dict, api_key: str | None, timeout: float) -> dict:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
     if api_key:
@@ -54,7 +54,7 @@ def _top_logprobs(url: str, model: str, prompt: str, k: int, api_key: str | None
                   timeout: float) -> dict | None:
     """The first answer token's top-k {token: log-probability}, or None from a server that
     does not give them."""
-    out = _post(url, {"model": model, "prompt": prompt, "max_tokens": 1, "temperature": 0,
+    out = post_json(url, {"model": model, "prompt": prompt, "max_tokens": 1, "temperature": 0,
                       "logprobs": k}, api_key, timeout)
     try:
         return ((out["choices"][0].get("logprobs") or {}).get("top_logprobs") or [None])[0]
@@ -67,7 +67,7 @@ def _sampled_letters(url: str, model: str, prompt: str, n_options: int, samples:
     counts = np.zeros(n_options)
     got = 0
     while got < samples:
-        out = _post(url, {"model": model, "prompt": prompt, "max_tokens": 1, "temperature": 1.0,
+        out = post_json(url, {"model": model, "prompt": prompt, "max_tokens": 1, "temperature": 1.0,
                           "n": min(samples - got, N_PER_REQUEST), "seed": seed + got}, api_key, timeout)
         choices = (out.get("choices") or [])[: samples - got]
         if not choices:
