@@ -55,7 +55,7 @@ def _top_logprobs(url: str, model: str, prompt: str, k: int, api_key: str | None
     """The first answer token's top-k {token: log-probability}, or None from a server that
     does not give them."""
     out = post_json(url, {"model": model, "prompt": prompt, "max_tokens": 1, "temperature": 0,
-                      "logprobs": k}, api_key, timeout)
+                          "logprobs": k}, api_key, timeout)
     try:
         return ((out["choices"][0].get("logprobs") or {}).get("top_logprobs") or [None])[0]
     except (KeyError, IndexError, TypeError):
@@ -68,7 +68,7 @@ def _sampled_letters(url: str, model: str, prompt: str, n_options: int, samples:
     got = 0
     while got < samples:
         out = post_json(url, {"model": model, "prompt": prompt, "max_tokens": 1, "temperature": 1.0,
-                          "n": min(samples - got, N_PER_REQUEST), "seed": seed + got}, api_key, timeout)
+                              "n": min(samples - got, N_PER_REQUEST), "seed": seed + got}, api_key, timeout)
         choices = (out.get("choices") or [])[: samples - got]
         if not choices:
             raise EndpointError(f"{url}: the answer has no choices")
