@@ -40,7 +40,16 @@ from lang1core.evaluate.run import PredictionError, check_probabilities
     (["synth", "o", "--multipart-fraction", "nan"], "'nan' is not a finite number"),
     (["synth", "o", "--workers", "0"], "0 must be >= 1"),
     (["serve", "m", "--port", "70000"], "70000 must be <= 65535"),
-    (["serve", "m", "--port", "-1"], "-1 must be >= 0"),
+    (["serve", "m", "--port", "0"], "0 must be >= 1"),
+    (["serve", "m", "--max-n", "0"], "0 must be >= 1"),
+    (["serve", "m", "--max-tokens", "5000"], "5000 must be <= 4096"),
+    (["serve", "m", "--max-body-bytes", "10"], "10 must be >= 1024"),
+    (["serve", "m", "--max-prompt-chars", "-1"], "-1 must be >= 1"),
+    (["serve", "m", "--max-logprobs", "101"], "101 must be <= 100"),
+    (["serve", "m", "--body-timeout", "nan"], "'nan' is not a finite number"),
+    (["serve", "m", "--model-timeout", "0"], "0.0 must be >= 1"),
+    (["serve", "m", "--max-connections", "0"], "0 must be >= 1"),
+    (["serve", "m", "--device", "gpu"], "'gpu' is not auto, cpu, mps, cuda or cuda:N"),
 ])
 def test_out_of_range_options_are_refused(capsys, argv, message):
     with pytest.raises(SystemExit) as e:

@@ -77,7 +77,7 @@ def test_export_has_contracted_files(tmp_path):
     m = small_model()
     out = save_pretrained(m, tmp_path / "x", extra={"provenance": {"seed": 1}})
     names = {p.name for p in out.iterdir()}
-    assert {"config.json", "model.safetensors", "lang1.json"} <= names
+    assert {"config.json", "generation_config.json", "model.safetensors", "lang1.json"} <= names
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["architectures"] == ["LlamaForCausalLM"] and cfg["num_key_value_heads"] == 2
     with pytest.raises(FileNotFoundError, match="config.json"):

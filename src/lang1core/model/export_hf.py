@@ -1,6 +1,7 @@
 """Export a lang1 model directory (pretrain final/ or snapshot) as a Hugging Face Llama
-directory that `transformers` loads unchanged (config.json, model.safetensors,
-tokenizer.model), with a model card (README.md). The card's training data, evaluation and
+directory that `transformers` loads and `transformers serve` or vLLM serve unchanged
+(config.json, generation_config.json, model.safetensors, tokenizer.model), with a model card
+(README.md). The card's training data, evaluation and
 audit sections come from the files given (--mix-stats, --metrics, --audit); without them it
 says they were not available at export time."""
 

@@ -2,6 +2,7 @@
 
 A directory written by `save_pretrained` holds
 - `config.json`: a `LlamaForCausalLM` config that `transformers` reads unchanged;
+- `generation_config.json`: sampling settings (see `generation_config`);
 - `model.safetensors`: weights under Hugging Face names (a tied output is stored once, as
   Hugging Face does);
 - `tokenizer.model` (+ `tokenizer_config.json`) when a SentencePiece model is given;
@@ -27,6 +28,7 @@ from lang1core.model.config import ModelConfig
 from lang1core.model.llama import Llama
 
 LANG1_JSON = "lang1.json"
+GENERATION_CONFIG = "generation_config.json"
 
 
 def hf_name(ours: str) -> str:
@@ -81,6 +83,14 @@ def hf_config(cfg: ModelConfig, dtype: torch.dtype, bos_id: int | None = 1, eos_
         "eos_token_id": eos_id,
         "torch_dtype": str(dtype).removeprefix("torch."),
     }
+
+
+def generation_config(bos_id: int | None, eos_id: int | None) -> dict:
+    """Sampling from the model's whole distribution by default, as OpenAI-compatible servers do:
+    without it transformers generates greedily (do_sample false) and keeps only the top 50
+    tokens, so `transformers serve` would answer every temperature-1 request identically."""
+    return {"bos_token_id": bos_id, "eos_token_id": eos_id, "do_sample": True, "temperature": 1.0,
+            "top_k": 0, "top_p": 1.0}
 
 
 def config_from_hf(hf: dict, source: str = "config.json") -> ModelConfig:
@@ -148,6 +158,7 @@ def save_pretrained(model: Llama, out_dir: str | Path, tokenizer_model: str | Pa
     bos, eos = _special_ids(tokenizer_model)
     save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
     (out / "config.json").write_text(json.dumps(hf_config(cfg, dtype or torch.float32, bos, eos), indent=2) + "\n")
+    (out / GENERATION_CONFIG).write_text(json.dumps(generation_config(bos, eos), indent=2) + "\n")
     if tokenizer_model is not None:
         shutil.copyfile(tokenizer_model, out / "tokenizer.model")
         (out / "tokenizer_config.json").write_text(json.dumps({
