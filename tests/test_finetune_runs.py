@@ -195,7 +195,7 @@ def test_imported_transformers_llama_is_a_base_model(world, tmp_path):
 
 
 def test_runs_name_their_base_model_not_its_folder():
-    from lang1core.finetune.runs import base_model
+    from lang1core.contracts import base_model
 
     assert base_model("lang1") == "lang1"
     assert base_model("lang1-s3") == "lang1"  # a pretraining snapshot belongs to its model

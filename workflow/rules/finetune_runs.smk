@@ -2,7 +2,7 @@
 # evaluate.smk reads (prediction_files, prediction_run_json) and the input functions of
 # finetune.smk's rules; kept apart from the rules, as the linter asks.
 
-import re
+from lang1core.contracts import parse_snapshot, snapshot_name
 
 FT = config["finetune"]
 FT_TASKS = REMEDE_TASKS
@@ -13,7 +13,7 @@ FT_SPLITS = list(FT["predict_splits"])
 FT_PROBE_SPLITS = list(REMEDE_PROBE_SPLITS) if FT["probe"] else []
 FT_HF = dict(FT.get("hf_models") or {})
 FT_SNAPSHOTS = [
-    f"{m}-s{i}"
+    snapshot_name(m, i)
     for m in FT["snapshot_models"]
     if m in PRETRAIN_MODELS
     for i in range(1, PRETRAIN["n_snapshots"] + 1)
@@ -27,9 +27,9 @@ def ft_base(wildcards):
     name = wildcards.model
     if name in FT_HF:
         return FT_HF[name]
-    m = re.fullmatch(r"(.+)-s(\d+)", name)
-    if name in FT_SNAPSHOTS and m:
-        return res("pretrain", m.group(1), "snapshots", m.group(2))
+    if name in FT_SNAPSHOTS:
+        model, i = parse_snapshot(name)
+        return res("pretrain", model, "snapshots", str(i))
     if name in PRETRAIN_MODELS:
         return res("pretrain", name, "final")
     return []
