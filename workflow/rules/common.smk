@@ -1,4 +1,5 @@
-# Shared by every stage: config validation, wildcard constraints and the target list.
+# Shared by every stage: config validation, wildcard constraints, the target list and every
+# results path a rule reads that another stage writes (res() and the input functions below).
 
 import re
 from pathlib import Path
@@ -6,6 +7,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from lang1core.contracts import SCRATCH, parse_snapshot
+from lang1core.corpus.mix import CLINICAL
 from lang1core.export.contract import TABLE_ORDER
 from lang1core.export.reading import ExportSchemaError, find_table_file
 
@@ -86,6 +89,87 @@ def mimic3_files(wildcards):
     return found
 
 
+# --- corpus and tokenizer: what a mix and the tokenizer read ---
+
+
+def mix_inputs(mix):
+    """Files a mix reads: clean notes if it uses `clinical`, general text if it uses others."""
+    weights = config["corpus"]["mixes"][mix]
+    inputs = {"encounters": res("validated", "encounters.parquet")}
+    if CLINICAL in weights:
+        inputs["clean"] = res("corpus", "clean.parquet")
+    if any(s != CLINICAL for s in weights):
+        inputs["general"] = res("corpus", "general.parquet")
+    return inputs
+
+
+def tokenizer_inputs():
+    """The existing model to copy, or the training documents of `train_mix`."""
+    tok, mixes = config["tokenizer"], config["corpus"]["mixes"]
+    if tok["model"]:
+        return {"existing": tok["model"]}
+    if tok["train_mix"] not in mixes:
+        raise WorkflowError(
+            f"tokenizer.train_mix {tok['train_mix']!r} is not a mix in corpus.mixes "
+            f"({sorted(mixes)})"
+        )
+    return {"train": res("corpus", "pretrain", tok["train_mix"], "train.parquet")}
+
+
+# --- finetune: a base model's files and a prediction run's (runs: finetune_runs.smk) ---
+
+
+def ft_base(wildcards):
+    """Input directory of a base model name (nothing for scratch: random init)."""
+    name = wildcards.model
+    if name in FT_HF:
+        return FT_HF[name]
+    if name in FT_SNAPSHOTS:
+        model, i = parse_snapshot(name)
+        return res("pretrain", model, "snapshots", str(i))
+    if name in PRETRAIN_MODELS:
+        return res("pretrain", name, "final")
+    return []
+
+
+def ft_tokenizer(wildcards):
+    return res("tokenizer", "spm.model") if wildcards.model == SCRATCH else []
+
+
+def ft_remede(tasks, splits):
+    return expand(res("remede", "{task}", "{split}.parquet"), task=tasks, split=splits)
+
+
+def ft_outputs(tasks, recipe="{recipe}"):
+    """Prediction files of every task and split; `recipe` a wildcard or a literal."""
+    return [
+        res("predictions", "{model}", recipe, t, f"{s}.parquet")
+        for t in tasks
+        for s in FT_SPLITS
+    ]
+
+
+def prediction_files(model, recipe):
+    """The prediction parquet files of one run (evaluate.smk's input); zero-shot runs add
+    task `probe` for its splits."""
+    for run in PREDICTION_RUNS:
+        if run["model"] == model and run["recipe"] == recipe:
+            files = expand(
+                res("predictions", model, recipe, "{task}", "{split}.parquet"),
+                task=run["tasks"],
+                split=run["splits"],
+            )
+            return files + [
+                res("predictions", model, recipe, "probe", f"{s}.parquet")
+                for s in run.get("probe_splits", [])
+            ]
+    raise ValueError(f"no prediction run {model}/{recipe} in PREDICTION_RUNS")
+
+
+def prediction_run_json(model, recipe):
+    return res("predictions", model, recipe, "run.json")
+
+
 # --- evaluate: a run's inputs (EVAL, EVAL_RUN_KEYS are set in evaluate.smk) ---
 
 
@@ -97,15 +181,7 @@ def run_prediction_files(model, recipe):
             f"metrics/{model}/{recipe}.json: no such run in PREDICTION_RUNS "
             f"(known: {sorted(EVAL_RUN_KEYS)})"
         )
-    lister = globals().get("prediction_files")
-    if lister is not None:
-        files = [str(f) for f in lister(model, recipe)]
-    else:
-        files = [
-            res("predictions", run["model"], run["recipe"], t, f"{s}.parquet")
-            for t in run["tasks"]
-            for s in run["splits"]
-        ]
+    files = [str(f) for f in prediction_files(model, recipe)]
     return [
         f for f in files if f.endswith(".parquet") and Path(f).stem in EVAL["splits"]
     ]
@@ -125,7 +201,7 @@ def eval_inputs(wildcards):
     inputs = {
         "predictions": preds,
         "remede": remede_of(preds),
-        "run": res("predictions", wildcards.model, wildcards.recipe, "run.json"),
+        "run": prediction_run_json(wildcards.model, wildcards.recipe),
     }
     if config["source"] == "synthetic":
         inputs["oracle"] = res("oracle", "oracle.parquet")
