@@ -9,14 +9,14 @@ import polars as pl
 import pytest
 
 from finetune_helpers import remede_dir, tiny_model, train_tokenizer
+from lang1core.contracts import RUN_JSON_KEYS
 from lang1core.finetune.loop import LoopConfig
 from lang1core.finetune.runs import (ScoreSettings, TrainSettings, run_finetune, run_prompted,
                                      run_tfidf)
 from lang1core.model.hf import save_pretrained
 from lang1core.remede.tasks import SPLITS, TASKS
 
-RUN_KEYS = {"model", "recipe", "kind", "base", "train_task", "n_train", "k", "pretrain_tokens",
-            "finetune_tokens", "lr", "seed", "provenance"}
+RUN_KEYS = {*RUN_JSON_KEYS, "provenance"}
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -7,6 +7,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from lang1core.audit import names as audit_names
 from lang1core.contracts import SCRATCH, parse_snapshot
 from lang1core.corpus.mix import CLINICAL
 from lang1core.export.contract import TABLE_ORDER
@@ -168,6 +169,64 @@ def prediction_files(model, recipe):
 
 def prediction_run_json(model, recipe):
     return res("predictions", model, recipe, "run.json")
+
+
+# --- audit: an audited model's files (names: lang1core/audit/names.py) ---
+
+
+def audit_share_dir(name):
+    """share/{model}/pretrained or share/{model}/{recipe}: the model with its card."""
+    base, _, recipe = name.partition("/")
+    return res("share", base, recipe or audit_names.PRETRAINED)
+
+
+def audit_model_dir(name):
+    base, _, recipe = name.partition("/")
+    return (
+        res("finetune", base, recipe, "checkpoint")
+        if recipe
+        else res("pretrain", base, "final")
+    )
+
+
+def audit_reference_dir(name):
+    """The reference model's final directory; None when there is none or it is the model itself."""
+    ref = config["audit"]["reference_model"]
+    if ref is None or name == ref:
+        return None
+    if ref not in config["pretrain"]["models"]:
+        raise WorkflowError(
+            f"audit.reference_model {ref!r} is not a model of pretrain.models"
+        )
+    return res("pretrain", ref, "final")
+
+
+def audit_inputs(name):
+    """Files the audit of `name` reads (a finetuned run's run.json stands for its checkpoint,
+    which is not a rule output)."""
+    base, _, recipe = name.partition("/")
+    mix = audit_names.mix_of(name, config)
+    out = {
+        "train": res("corpus", "pretrain", mix, "train.parquet"),
+        "mix_stats": res("corpus", "pretrain", mix, "mix_stats.json"),
+        "clean": res("corpus", "clean.parquet"),
+        "patients": res("validated", "patients.parquet"),
+    }
+    out["model"] = (
+        prediction_run_json(base, recipe) if recipe else audit_model_dir(name)
+    )
+    ref = audit_reference_dir(name)
+    if ref:
+        out["reference"] = ref
+    return out
+
+
+def audit_card_metrics(name, evaluated):
+    """Metrics files the card's evaluation table reads: the finetuned run's own, or a
+    pretrained model's zero-shot run (when the experiment evaluates them)."""
+    base, _, recipe = name.partition("/")
+    key = (base, recipe or "zeroshot")
+    return [res("metrics", key[0], f"{key[1]}.json")] if key in evaluated else []
 
 
 # --- evaluate: a run's inputs (EVAL, EVAL_RUN_KEYS are set in evaluate.smk) ---
