@@ -1,8 +1,8 @@
 # Stage: evaluate (docs/study.md#evaluation). Predictions -> one metrics JSON per
 # (model, recipe) -> tables, and the study's claims judged from tables and predictions ->
-# claims.md. Runs come from finetune_runs.smk's PREDICTION_RUNS / prediction_files(); with
-# none configured, `tables` writes empty tables (headers only) that the figures draw as
-# "not run".
+# claims.md. Runs come from finetune_runs.smk's PREDICTION_RUNS (their files from common.smk's
+# prediction_files()); with none configured, `tables` writes empty tables (headers only) that
+# the figures draw as "not run".
 
 from dataclasses import asdict
 
