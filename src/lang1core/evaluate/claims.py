@@ -532,7 +532,7 @@ class Claims:
         self.bar.close()
         method = self.s.ci_method
         return table_frame("claims", [{**r, "ci_method": method, "n_bootstrap": self.s.n_bootstrap}
-                                for r in rows])
+                                      for r in rows])
 
 
 def claims_table(runs: pl.DataFrame, auroc: pl.DataFrame, load: Loader, settings: ClaimSettings,
