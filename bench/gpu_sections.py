@@ -175,7 +175,7 @@ def trainer(ctx: Context, emit) -> None:
         how = "+".join(x for x, on in (("compile", comp), ("AC", ac)) if on) or "eager"
         setting = f"{preset} T{T} mb{mb} bf16 {how}"
         r = measure_training(preset, seq_len=T, micro_batch=mb, steps=steps, warmup=warmup, attention="triton",
-                             loss="fused", compile=comp, activation_checkpointing=ac, precision="bf16",
+                             norm="triton", loss="fused", compile=comp, activation_checkpointing=ac, precision="bf16",
                              dist_info=DistInfo(0, 0, 1, ctx.device))
         mem = f", {r['peak_mem_gib']:.0f} GiB" if r["peak_mem_gib"] is not None else ""
         emit(Row("trainer", "tokens/s", setting, f"{r['tokens_per_s']:,.0f}{mem}", value=r["tokens_per_s"]))
@@ -228,12 +228,13 @@ def fsdp_resume(ctx: Context, emit, model_cfg=None, seq_len: int | None = None, 
     RandomTokens = _bench("train").RandomTokens
     if model_cfg is None:
         preset = "debug" if ctx.quick else "smol-100m"
-        model_cfg = ModelConfig.from_preset(preset, attention="triton", loss="fused", tie_embeddings=False,
-                                            max_seq_len=1024)
+        model_cfg = ModelConfig.from_preset(preset, attention="triton", norm="triton", loss="fused",
+                                            tie_embeddings=False, max_seq_len=1024)
     T = seq_len or (256 if ctx.quick else 1024)
     mb = micro_batch or (2 if ctx.quick else 8)
     steps, stop_at = 6, 3
-    setting = f"{model_cfg.n_layers}L d{model_cfg.dim} T{T} mb{mb} {precision} {model_cfg.attention}/{model_cfg.loss}"
+    impls = f"{model_cfg.attention}/{model_cfg.norm}/{model_cfg.loss}"
+    setting = f"{model_cfg.n_layers}L d{model_cfg.dim} T{T} mb{mb} {precision} {impls}"
     _init_single_process_group(ctx.device)
     try:
         d = DistInfo(0, 0, 1, ctx.device)
@@ -287,8 +288,8 @@ def scoring(ctx: Context, emit) -> None:
     build, measure_scoring = _bench("score").build, _bench("score").measure_scoring
 
     preset, n, bs = ("smol-100m", 64, 16) if ctx.quick else ("tinyllama-1b", 512, 16)
-    model, enc = build(preset, 512, n, attention="triton", device=ctx.device)
-    for impl in ("triton", "sdpa"):
+    model, enc = build(preset, 512, n, attention="triton", norm="triton", device=ctx.device)
+    for impl in ("triton", "sdpa"):  # the Triton kernels (attention and norm) against PyTorch
         model.config.attention = impl  # shared by every block's attention
         for m in model.modules():
             if isinstance(m, RMSNorm):

@@ -32,16 +32,16 @@ def _sync(dev: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def build(preset: str, note_tokens: int, n: int, attention: str = "sdpa", device=None):
+def build(preset: str, note_tokens: int, n: int, attention: str = "sdpa", norm: str = "torch", device=None):
     """(model, encoded examples) for a random-init `preset` on `device` (CUDA when present)."""
     from lang1core.finetune.scoring import Encoded
     from lang1core.model import Llama, ModelConfig
 
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     prompt_len = 1 + note_tokens + QA_TOKENS
-    cfg = ModelConfig.from_preset(preset, attention=attention)
+    cfg = ModelConfig.from_preset(preset, attention=attention, norm=norm)
     if cfg.max_seq_len < prompt_len:  # the debug preset's context is 256: stretch RoPE's range
-        cfg = ModelConfig.from_preset(preset, attention=attention, max_seq_len=prompt_len)
+        cfg = ModelConfig.from_preset(preset, attention=attention, norm=norm, max_seq_len=prompt_len)
     with torch.device(dev):
         model = Llama(cfg)
     model.init_weights(0)

@@ -19,21 +19,11 @@ import numpy as np
 import polars as pl
 
 from lang1core.charlson import cci_bin, charlson_index
+from lang1core.finetune.data import auroc
 from lang1core.synth import SynthConfig, generate
 
 STUDY = {"readmission": 11.3, "mortality": 1.8, "denial": 13.9, "los": [45.6, 14.5, 16.0, 23.9],
          "cci": [68.4, 21.7, 6.8, 2.9, 0.17]}
-
-
-def auroc(score: np.ndarray, y: np.ndarray) -> float:
-    """Mann-Whitney AUROC, ties counted half."""
-    order = np.argsort(score, kind="mergesort")
-    _, first, counts = np.unique(score[order], return_index=True, return_counts=True)
-    ranks = np.empty(len(score))
-    ranks[order] = np.repeat(first + (counts - 1) / 2.0 + 1, counts)
-    pos = y.astype(bool)
-    n1, n0 = pos.sum(), (~pos).sum()
-    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)) if n1 and n0 else float("nan")
 
 
 def main() -> None:
@@ -73,8 +63,7 @@ def main() -> None:
             for task in ("readmission", "mortality", "los", "cci", "denial"):
                 t = o.filter(pl.col("task") == task)
                 probs, y = np.array(t["probs"].to_list()), t["label"].to_numpy()
-                a = (auroc(probs[:, 1], y) if probs.shape[1] == 2 else
-                     np.nanmean([auroc(probs[:, k], (y == k).astype(int)) for k in range(probs.shape[1])]))
+                a = auroc(y, probs)
                 print(f"  oracle AUROC {task:<12} {a:.3f}")
 
 

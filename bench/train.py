@@ -67,13 +67,15 @@ def measured_matmul_flops(n: int = 1024, reps: int = 10) -> float:
 
 
 def measure_training(preset: str, *, seq_len: int | None = None, micro_batch: int = 8, accum: int = 1,
-                     steps: int = 20, warmup: int = 5, attention: str | None = None, loss: str | None = None,
+                     steps: int = 20, warmup: int = 5, attention: str | None = None, norm: str | None = None,
+                     loss: str | None = None,
                      compile: bool = False, activation_checkpointing: bool = False, precision: str = "auto",
                      vocab_size: int | None = None, peak_tflops: float | None = None, dist_info=None) -> dict:
     """Train `preset` on random tokens for warmup + steps steps with the real trainer (no
     evaluation, no checkpoints) and return the median tokens/s and MFU of the timed steps."""
     d = dist_info or init_distributed()
-    overrides = {k: v for k, v in (("attention", attention), ("loss", loss), ("vocab_size", vocab_size)) if v}
+    overrides = {k: v for k, v in (("attention", attention), ("norm", norm), ("loss", loss),
+                                                 ("vocab_size", vocab_size)) if v}
     mcfg = ModelConfig.from_preset(preset, **overrides)
     T = seq_len or mcfg.max_seq_len
     if T > mcfg.max_seq_len:  # RoPE extends to any length; say what was measured
@@ -115,7 +117,8 @@ def measure_training(preset: str, *, seq_len: int | None = None, micro_batch: in
     result = {
         "preset": preset, "params": trainer.n_params, "seq_len": T, "micro_batch": micro_batch, "accum": accum,
         "world": d.world_size, "precision": "bf16" if trainer.bf16 else "fp32", "compile": compile,
-        "activation_checkpointing": activation_checkpointing, "attention": mcfg.attention, "loss": mcfg.loss,
+        "activation_checkpointing": activation_checkpointing, "attention": mcfg.attention, "norm": mcfg.norm,
+        "loss": mcfg.loss,
         "kernel_fallback": trainer.extra_meta.get("kernel_check", {}).get("fallback", []),
         "tokens_per_s": tps, "mfu": trainer.flops_per_token * tps / (peak * d.world_size),
         "peak_tflops": peak / 1e12, "peak_source": peak_src, "flops_per_token": trainer.flops_per_token,
@@ -136,6 +139,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--attention", default=None, help="triton | sdpa | eager")
+    p.add_argument("--norm", default=None, help="triton | torch")
     p.add_argument("--loss", default=None, help="fused | torch")
     p.add_argument("--compile", action="store_true")
     p.add_argument("--activation-checkpointing", action="store_true")
@@ -148,7 +152,7 @@ def main() -> None:
         torch.set_num_threads(a.threads)
     d = init_distributed()
     r = measure_training(a.preset, seq_len=a.seq_len, micro_batch=a.micro_batch, accum=a.accum, steps=a.steps,
-                         warmup=a.warmup, attention=a.attention, loss=a.loss, compile=a.compile,
+                         warmup=a.warmup, attention=a.attention, norm=a.norm, loss=a.loss, compile=a.compile,
                          activation_checkpointing=a.activation_checkpointing, precision=a.precision,
                          vocab_size=a.vocab_size, peak_tflops=a.peak_tflops, dist_info=d)
     if d.is_main:
@@ -156,7 +160,7 @@ def main() -> None:
               f"micro_batch={r['micro_batch']} accum={r['accum']} world={r['world']} "
               f"precision={r['precision']} compile={r['compile']} "
               f"activation_checkpointing={r['activation_checkpointing']} "
-              f"attention={r['attention']} loss={r['loss']} device={r['device']}")
+              f"attention={r['attention']} norm={r['norm']} loss={r['loss']} device={r['device']}")
         mem = f"{r['peak_mem_gib']:.1f} GiB" if r["peak_mem_gib"] is not None else "n/a"
         print(f"tokens/s={r['tokens_per_s']:,.0f} (all ranks)  tokens/s/device={r['tokens_per_s'] / r['world']:,.0f}  "
               f"MFU={100 * r['mfu']:.1f}% of {r['peak_tflops']:.3g} TFLOP/s ({r['peak_source']})  peak_mem={mem}  "

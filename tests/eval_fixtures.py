@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from lang1core.contracts import prob_column
 from lang1core.remede.tasks import TASKS
 
 SPLITS = ("train", "val", "test", "temporal", "temporal_2024", "external")
@@ -79,7 +80,7 @@ def predictions_frame(ex: pl.DataFrame, k: int, signal: float, seed: int, qa_ppl
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)
     cols = {"example_id": ex["example_id"], "patient_id": ex["patient_id"], "label": ex["label"]}
-    cols.update({f"prob_{c}": probs[:, c] for c in range(k)})
+    cols.update({prob_column(c): probs[:, c] for c in range(k)})
     cols["qa_ppl"] = np.exp(rng.normal(1.0, 0.3, n)) if qa_ppl else [None] * n
     return pl.DataFrame(cols, schema_overrides={"qa_ppl": pl.Float64})
 
@@ -126,7 +127,7 @@ def build_oracle(root: Path, frames: dict, seed: int = 1) -> Path:
     for (task, split), ex in frames.items():
         k = len(TASKS[task].options)
         p = predictions_frame(ex, k, 3.0, seed + len(rows))
-        probs = p.select([f"prob_{c}" for c in range(k)]).to_numpy()
+        probs = p.select([prob_column(c) for c in range(k)]).to_numpy()
         classes = "options"
         if task == "los":
             probs, classes = spread_to_days(probs), "days"

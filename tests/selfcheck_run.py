@@ -51,7 +51,7 @@ def main() -> None:
 
         setattr(module, name, counted)
 
-    cfg = ModelConfig(**MODEL, attention="triton", loss="fused")
+    cfg = ModelConfig(**MODEL, attention="triton", norm="triton", loss="fused")
     train = TrainConfig(tokens=2 * 4 * 16, seq_len=16, batch_size=4, micro_batch_size=4, warmup_steps=1,
                         log_interval=1, eval_interval=0, eval_batches=1, precision="fp32")
     trainer = Trainer(train, lambda: Llama(cfg), ArrayLoader, a.run_dir,

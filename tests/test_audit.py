@@ -81,7 +81,7 @@ def test_tokenizer_sample_leaves_canaries_out(world):
 
 
 def test_canary_settings_follow_the_source():
-    from lang1core.corpus.rules import canary_settings
+    from lang1core.corpus.mix import canary_settings
 
     corpus = {"canaries": {"insert": "auto", "per_count": 2, "repetitions": [1, 4]}}
     assert canary_settings(corpus, "synthetic") == {"per_count": 2, "repetitions": [1, 4]}

@@ -29,10 +29,10 @@ def data(n, seed, p=0.2, ties=True):
 def test_auroc_matches_sklearn_with_ties_and_weights(n, ties):
     s, y = data(n, n, ties=ties)
     y[:2] = [0, 1]
-    assert auroc(s, y) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert auroc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
     w = np.random.default_rng(1).integers(0, 4, n).astype(float)
     w[:2] = 1
-    assert auroc(s, y, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w), abs=1e-12)
+    assert auroc(y, s, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w), abs=1e-12)
 
 
 def test_bootstrap_equals_sklearn_on_the_same_resample_indices():
@@ -111,8 +111,8 @@ def test_weights_come_out_in_the_requested_order():
 
 def test_single_class_is_nan_not_an_error():
     s = np.array([0.1, 0.5, 0.9])
-    assert np.isnan(auroc(s, np.zeros(3, int)))
-    assert np.isnan(auroc(s, np.ones(3, int)))
+    assert np.isnan(auroc(np.zeros(3, int), s))
+    assert np.isnan(auroc(np.ones(3, int), s))
     r = bootstrap_binary(s, np.zeros(3, int), 50, np.random.default_rng(0))
     assert r.estimate is None and r.ci_low is None and r.n_valid == 0
 

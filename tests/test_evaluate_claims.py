@@ -33,7 +33,8 @@ from lang1core.evaluate.claims import (
     within,
 )
 from lang1core.evaluate.claims_report import write_claims
-from lang1core.evaluate.tables import SCHEMAS, read_table, write_tables
+from lang1core.contracts import TABLE_SCHEMAS, read_table
+from lang1core.evaluate.tables import write_tables
 from lang1core.remede.tasks import TASKS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,14 +141,14 @@ def world(oracle: bool = True) -> dict:
 def runs_frame() -> pl.DataFrame:
     return pl.DataFrame([{"model": m, "recipe": r, "kind": k} for m, r, k in RUNS]).select(
         [pl.col(c) if c in ("model", "recipe", "kind") else pl.lit(None, dtype=t).alias(c)
-         for c, t in SCHEMAS["runs"].items()])
+         for c, t in TABLE_SCHEMAS["runs"].items()])
 
 
 def auroc_frame(rows: list[tuple]) -> pl.DataFrame:
     """(model, task, auroc, lo, hi) zero-shot rows at the headline split."""
     return pl.DataFrame([{"model": m, "recipe": "zeroshot", "task": t, "split": "temporal_2024",
                           "subset": "all", "n": 100, "auroc": a, "ci_low": lo, "ci_high": hi}
-                         for m, t, a, lo, hi in rows], schema={c: SCHEMAS["auroc"][c] for c in (
+                         for m, t, a, lo, hi in rows], schema={c: TABLE_SCHEMAS["auroc"][c] for c in (
                              "model", "recipe", "task", "split", "subset", "n", "auroc", "ci_low", "ci_high")})
 
 

@@ -14,7 +14,8 @@ from lang1core.evaluate.alerts import alert_points
 from lang1core.evaluate.calibration import confidence_and_hit, reliability
 from lang1core.evaluate.metrics import EvalSettings, score_split
 from lang1core.evaluate.run import PredictionError, evaluate_run
-from lang1core.evaluate.tables import SCHEMAS, build_tables, conditional_table, write_tables
+from lang1core.contracts import TABLE_SCHEMAS
+from lang1core.evaluate.tables import build_tables, conditional_table, write_tables
 
 def test_ece_on_a_hand_made_case():
     conf = np.array([0.1, 0.1, 0.9, 0.9, 1.0])
@@ -176,7 +177,7 @@ def test_tables_follow_the_contract(tmp_path):
     written = build_tables(metrics, tmp_path / "tables")
     for name, path in written.items():
         df = pl.read_csv(path)
-        assert df.columns == list(SCHEMAS[name]), name
+        assert df.columns == list(TABLE_SCHEMAS[name]), name
     auroc = pl.read_csv(written["auroc"])
     assert auroc.height == 2 * 5 * 4 * 2  # runs x tasks x test splits x subsets
     assert set(auroc["subset"]) == {"all", "unseen"}
@@ -185,7 +186,7 @@ def test_tables_follow_the_contract(tmp_path):
     assert set(pl.read_csv(written["runs"])["model"]) == {"lang1", "generalist"}
     # no runs yet: headers only, so figures can say "not run"
     empty = build_tables([], tmp_path / "empty")
-    assert pl.read_csv(empty["auroc"]).columns == list(SCHEMAS["auroc"])
+    assert pl.read_csv(empty["auroc"]).columns == list(TABLE_SCHEMAS["auroc"])
 
 
 def test_conditional_probabilities_by_hand(tmp_path):
@@ -196,7 +197,7 @@ def test_conditional_probabilities_by_hand(tmp_path):
         pl.DataFrame({"encounter_id": [f"e{i}" for i in range(5)], "label": labels, "options": [opts] * 5}
                      ).write_parquet(path)
     df = conditional_table([tmp_path / "mortality/test.parquet"], [tmp_path / "los/test.parquet"], tmp_path / "c.csv")
-    assert df.columns == list(SCHEMAS["conditional"])
+    assert df.columns == list(TABLE_SCHEMAS["conditional"])
     get = {(r["direction"], r["given"], r["outcome"]): (r["probability"], r["n"]) for r in df.to_dicts()}
     assert get[("los|mortality", "no", "long")] == (pytest.approx(1 / 3), 3)
     assert get[("los|mortality", "yes", "long")] == (1.0, 2)
@@ -211,7 +212,7 @@ def test_write_tables_copies_dataset_tables_and_always_writes_conditional(tmp_pa
     assert (tmp_path / "tables/B1_counts.csv").read_bytes() == (tmp_path / "remede/stats/B1_counts.csv").read_bytes()
     assert (tmp_path / "tables/B7_denial.md").exists() and len(list((tmp_path / "tables").glob("B*"))) == 14
     # without ReMedE's mortality and LOS files the figure still finds its table (headers only)
-    assert pl.read_csv(written["conditional"]).columns == list(SCHEMAS["conditional"])
+    assert pl.read_csv(written["conditional"]).columns == list(TABLE_SCHEMAS["conditional"])
 
 
 def test_fixture_builder_writes_the_prediction_contract(tmp_path):

@@ -9,14 +9,14 @@ import polars as pl
 import pytest
 
 from finetune_helpers import remede_dir, tiny_model, train_tokenizer
+from lang1core.contracts import RUN_JSON_KEYS
 from lang1core.finetune.loop import LoopConfig
 from lang1core.finetune.runs import (ScoreSettings, TrainSettings, run_finetune, run_prompted,
                                      run_tfidf)
 from lang1core.model.hf import save_pretrained
 from lang1core.remede.tasks import SPLITS, TASKS
 
-RUN_KEYS = {"model", "recipe", "kind", "base", "train_task", "n_train", "k", "pretrain_tokens",
-            "finetune_tokens", "lr", "seed", "provenance"}
+RUN_KEYS = {*RUN_JSON_KEYS, "provenance"}
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -195,7 +195,7 @@ def test_imported_transformers_llama_is_a_base_model(world, tmp_path):
 
 
 def test_runs_name_their_base_model_not_its_folder():
-    from lang1core.finetune.runs import base_model
+    from lang1core.contracts import base_model
 
     assert base_model("lang1") == "lang1"
     assert base_model("lang1-s3") == "lang1"  # a pretraining snapshot belongs to its model

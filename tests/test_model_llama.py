@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from lang1core.model import PRESETS, Llama, ModelConfig
+from lang1core.model.config import IMPL_SWITCHES
 
 
 def tiny(**kw) -> ModelConfig:
@@ -89,7 +90,7 @@ def test_triton_switch_falls_back_once_on_cpu(caplog, monkeypatch):
     torch.manual_seed(0)
     m_ref = Llama(tiny())
     m_ref.init_weights(1)
-    m = Llama(tiny(attention="triton", loss="fused"))
+    m = Llama(tiny(attention="triton", norm="triton", loss="fused"))
     m.load_state_dict(m_ref.state_dict())
     x = torch.randint(0, 101, (2, 9))
     with caplog.at_level(logging.WARNING):
@@ -140,7 +141,7 @@ def test_config_sections_build_models(repo):
     # every ModelConfig field except the switches can be overridden through the schema
     import dataclasses
 
-    fields = {f.name for f in dataclasses.fields(ModelConfig)} - {"attention", "loss"}
+    fields = {f.name for f in dataclasses.fields(ModelConfig)} - set(IMPL_SWITCHES)
     assert fields == set(schema["properties"]["overrides"]["properties"])
 
 
@@ -203,3 +204,37 @@ def test_cached_forward_equals_full_forward(attention):
         torch.testing.assert_close(out[0], m(seqs[0][None, :15])[0, 11:], atol=1e-5, rtol=1e-5)
         alt = torch.cat((seqs[0][:11], seqs[2][:4]))
         torch.testing.assert_close(out[1], m(alt[None])[0, 11:], atol=1e-5, rtol=1e-5)
+
+
+def test_kernel_switches_are_separate():
+    from lang1core.model.llama import RMSNorm
+    from lang1core.model.selfcheck import kernels_in_use
+
+    assert kernels_in_use(tiny(attention="triton")) == ["attention"]
+    assert kernels_in_use(tiny(norm="triton")) == ["rmsnorm"]
+    assert kernels_in_use(tiny(loss="fused")) == ["fused_linear_ce"]
+    norms = lambda m: [x.use_triton for x in m.modules() if isinstance(x, RMSNorm)]  # noqa: E731
+    assert not any(norms(Llama(tiny(attention="triton"))))
+    assert all(norms(Llama(ModelConfig.from_section({"preset": "debug", "norm": "triton"}, n_layers=1))))
+    with pytest.raises(ValueError, match="norm='fused'"):
+        tiny(norm="fused")
+
+
+def test_pytorch_paths_are_the_kernels_references():
+    from lang1core.kernels import flash_attention as fa
+    from lang1core.kernels import fused_linear_ce as ce
+    from lang1core.kernels import rmsnorm as rn
+
+    torch.manual_seed(0)
+    m = Llama(tiny(attention="eager"))
+    m.init_weights(2)
+    x = torch.randn(2, 5, m.config.dim)
+    torch.testing.assert_close(m.norm(x), rn.rmsnorm_reference(x, m.norm.weight, m.config.norm_eps), rtol=0, atol=0)
+    q, k = torch.randn(2, 4, 5, 8), torch.randn(2, 2, 5, 8)
+    from lang1core.model.llama import eager_attention
+
+    torch.testing.assert_close(eager_attention(q, k, k), fa.attention_reference(q, k, k), rtol=0, atol=0)
+    ids = torch.randint(0, m.config.vocab_size, (2, 6))
+    h = m.norm(m.tok_embeddings(ids))
+    want = ce.linear_cross_entropy_reference(h.reshape(-1, h.shape[-1]), m.output.weight, ids.reshape(-1))
+    torch.testing.assert_close(m._loss(h, ids, -100), want, rtol=0, atol=0)

@@ -16,6 +16,7 @@ import pytest
 
 from lang1core.charlson import cci_bin, charlson_index
 from lang1core.export.contract import ENCOUNTER_CLASSES
+from lang1core.finetune.data import auroc
 from lang1core.export.contract import TABLES as CONTRACT
 from lang1core.remede.labels import day_probs_to_bins
 from lang1core.remede.tasks import STUDY_LOS_EDGES, TASKS
@@ -65,20 +66,6 @@ def hospital(tmp_path_factory):
 def shares(labels: pl.Series, k: int) -> np.ndarray:
     counts = np.bincount(labels.to_numpy(), minlength=k)
     return counts / counts.sum()
-
-
-def auroc(score: np.ndarray, y: np.ndarray) -> float:
-    """Mann-Whitney AUROC with ties counted half."""
-    order = np.argsort(score, kind="mergesort")
-    s = score[order]
-    ranks = np.empty(len(s))
-    # average ranks over ties
-    _, first, counts = np.unique(s, return_index=True, return_counts=True)
-    avg = first + (counts - 1) / 2.0 + 1
-    ranks[order] = np.repeat(avg, counts)
-    pos = y.astype(bool)
-    n1, n0 = pos.sum(), (~pos).sum()
-    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def oracle_task(h, task: str, years=TASK_YEARS) -> pl.DataFrame:
@@ -328,10 +315,7 @@ def oracle_auroc(o: pl.DataFrame, task: str) -> float:
     y = o["label"].to_numpy()
     if task == "los":
         p, y = day_probs_to_bins(p, STUDY_LOS_EDGES), np.searchsorted(STUDY_LOS_EDGES, y)
-    if p.shape[1] == 2:
-        return auroc(p[:, 1], y)
-    return float(np.mean([auroc(p[:, k], (y == k).astype(int)) for k in range(p.shape[1])
-                          if 0 < (y == k).sum() < len(y)]))
+    return auroc(y, p)
 
 
 @pytest.mark.parametrize("task", ["readmission", "mortality", "los", "cci", "denial"])

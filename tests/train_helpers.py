@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -56,10 +57,11 @@ class Block(nn.Module):
 
 
 class TinyLM(nn.Module):
-    """Stand-in with the Llama interface the trainer uses (.blocks, .tok_embeddings, .loss)."""
+    """Stand-in with the model interface the trainer uses (lang1core.train.trainer.Model)."""
 
     def __init__(self, dim=32, n_layers=2):
         super().__init__()
+        self.config = SimpleNamespace(n_layers=n_layers, dim=dim, tie_embeddings=False)
         self.tok_embeddings = nn.Embedding(VOCAB, dim)
         self.blocks = nn.ModuleList(Block(dim) for _ in range(n_layers))
         self.norm = nn.LayerNorm(dim)
@@ -70,6 +72,19 @@ class TinyLM(nn.Module):
         for b in self.blocks:
             h = b(h)
         return self.output(self.norm(h))
+
+    def num_params(self, exclude_embeddings=False):
+        return sum(p.numel() for name, p in self.named_parameters()
+                   if not (exclude_embeddings and name.startswith("tok_embeddings")))
+
+    def materialize(self, device, seed):
+        """Allocate on `device` and initialise each layer its default way, seeded."""
+        self.to_empty(device=device)
+        torch.manual_seed(seed)
+        for m in self.modules():
+            if hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+        return self
 
     def loss(self, x, y, ignore_index=-100):
         logits = self(x)

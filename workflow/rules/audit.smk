@@ -3,16 +3,15 @@
 # leakage -> results/audit/{name}.json and a figure; the verdicts in summary.md (report);
 # then the model with its full card in results/share/{name}/ (lang1core.audit.card).
 
-from lang1core.audit import rules as audit_rules
 
 AUDIT = config["audit"]
-AUDIT_NAMES = audit_rules.audited(config)
+AUDIT_NAMES = audit_names.audited(config)
 AUDIT_EVALUATED = set(EVAL_RUN_KEYS)
 
 
 rule audit:
     input:
-        unpack(lambda wc: audit_rules.inputs(wc.name, config, res)),
+        unpack(lambda wc: audit_inputs(wc.name)),
     output:
         json=res("audit", "{name}.json"),
     log:
@@ -25,7 +24,7 @@ rule audit:
         ENV
     threads: AUDIT["threads"]
     params:
-        model_dir=lambda wc: audit_rules.model_dir(wc.name, res),
+        model_dir=lambda wc: audit_model_dir(wc.name),
         settings={
             k: v
             for k, v in AUDIT.items()
@@ -84,17 +83,17 @@ rule audit_summary:
 
 rule model_card:
     input:
-        model=lambda wc: audit_rules.inputs(
-            audit_rules.name_of_share(wc.base, wc.variant), config, res
-        )["model"],
+        model=lambda wc: audit_inputs(audit_names.name_of_share(wc.base, wc.variant))[
+            "model"
+        ],
         audit=lambda wc: res(
-            "audit", audit_rules.name_of_share(wc.base, wc.variant) + ".json"
+            "audit", audit_names.name_of_share(wc.base, wc.variant) + ".json"
         ),
-        mix_stats=lambda wc: audit_rules.inputs(
-            audit_rules.name_of_share(wc.base, wc.variant), config, res
+        mix_stats=lambda wc: audit_inputs(
+            audit_names.name_of_share(wc.base, wc.variant)
         )["mix_stats"],
-        metrics=lambda wc: audit_rules.card_metrics(
-            audit_rules.name_of_share(wc.base, wc.variant), AUDIT_EVALUATED, res
+        metrics=lambda wc: audit_card_metrics(
+            audit_names.name_of_share(wc.base, wc.variant), AUDIT_EVALUATED
         ),
     output:
         directory(res("share", "{base}", "{variant}")),
@@ -106,15 +105,13 @@ rule model_card:
     conda:
         ENV
     params:
-        name=lambda wc: audit_rules.name_of_share(wc.base, wc.variant),
-        model_dir=lambda wc: audit_rules.model_dir(
-            audit_rules.name_of_share(wc.base, wc.variant), res
+        name=lambda wc: audit_names.name_of_share(wc.base, wc.variant),
+        model_dir=lambda wc: audit_model_dir(
+            audit_names.name_of_share(wc.base, wc.variant)
         ),
         split=config.get("figures", {}).get("split", "temporal_2024"),
     script:
         "../scripts/model_card.py"
 
 
-TARGETS += [res("audit", "summary.md")] + [
-    audit_rules.share_dir(n, res) for n in AUDIT_NAMES
-]
+TARGETS += [res("audit", "summary.md")] + [audit_share_dir(n) for n in AUDIT_NAMES]

@@ -1,4 +1,5 @@
-# Shared by every stage: config validation, wildcard constraints and the target list.
+# Shared by every stage: config validation, wildcard constraints, the target list and every
+# results path a rule reads that another stage writes (res() and the input functions below).
 
 import re
 from pathlib import Path
@@ -6,6 +7,9 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from lang1core.audit import names as audit_names
+from lang1core.contracts import SCRATCH, parse_snapshot
+from lang1core.corpus.mix import CLINICAL
 from lang1core.export.contract import TABLE_ORDER
 from lang1core.export.reading import ExportSchemaError, find_table_file
 
@@ -86,6 +90,145 @@ def mimic3_files(wildcards):
     return found
 
 
+# --- corpus and tokenizer: what a mix and the tokenizer read ---
+
+
+def mix_inputs(mix):
+    """Files a mix reads: clean notes if it uses `clinical`, general text if it uses others."""
+    weights = config["corpus"]["mixes"][mix]
+    inputs = {"encounters": res("validated", "encounters.parquet")}
+    if CLINICAL in weights:
+        inputs["clean"] = res("corpus", "clean.parquet")
+    if any(s != CLINICAL for s in weights):
+        inputs["general"] = res("corpus", "general.parquet")
+    return inputs
+
+
+def tokenizer_inputs():
+    """The existing model to copy, or the training documents of `train_mix`."""
+    tok, mixes = config["tokenizer"], config["corpus"]["mixes"]
+    if tok["model"]:
+        return {"existing": tok["model"]}
+    if tok["train_mix"] not in mixes:
+        raise WorkflowError(
+            f"tokenizer.train_mix {tok['train_mix']!r} is not a mix in corpus.mixes "
+            f"({sorted(mixes)})"
+        )
+    return {"train": res("corpus", "pretrain", tok["train_mix"], "train.parquet")}
+
+
+# --- finetune: a base model's files and a prediction run's (runs: finetune_runs.smk) ---
+
+
+def ft_base(wildcards):
+    """Input directory of a base model name (nothing for scratch: random init)."""
+    name = wildcards.model
+    if name in FT_HF:
+        return FT_HF[name]
+    if name in FT_SNAPSHOTS:
+        model, i = parse_snapshot(name)
+        return res("pretrain", model, "snapshots", str(i))
+    if name in PRETRAIN_MODELS:
+        return res("pretrain", name, "final")
+    return []
+
+
+def ft_tokenizer(wildcards):
+    return res("tokenizer", "spm.model") if wildcards.model == SCRATCH else []
+
+
+def ft_remede(tasks, splits):
+    return expand(res("remede", "{task}", "{split}.parquet"), task=tasks, split=splits)
+
+
+def ft_outputs(tasks, recipe="{recipe}"):
+    """Prediction files of every task and split; `recipe` a wildcard or a literal."""
+    return [
+        res("predictions", "{model}", recipe, t, f"{s}.parquet")
+        for t in tasks
+        for s in FT_SPLITS
+    ]
+
+
+def prediction_files(model, recipe):
+    """The prediction parquet files of one run (evaluate.smk's input); zero-shot runs add
+    task `probe` for its splits."""
+    for run in PREDICTION_RUNS:
+        if run["model"] == model and run["recipe"] == recipe:
+            files = expand(
+                res("predictions", model, recipe, "{task}", "{split}.parquet"),
+                task=run["tasks"],
+                split=run["splits"],
+            )
+            return files + [
+                res("predictions", model, recipe, "probe", f"{s}.parquet")
+                for s in run.get("probe_splits", [])
+            ]
+    raise ValueError(f"no prediction run {model}/{recipe} in PREDICTION_RUNS")
+
+
+def prediction_run_json(model, recipe):
+    return res("predictions", model, recipe, "run.json")
+
+
+# --- audit: an audited model's files (names: lang1core/audit/names.py) ---
+
+
+def audit_share_dir(name):
+    """share/{model}/pretrained or share/{model}/{recipe}: the model with its card."""
+    base, _, recipe = name.partition("/")
+    return res("share", base, recipe or audit_names.PRETRAINED)
+
+
+def audit_model_dir(name):
+    base, _, recipe = name.partition("/")
+    return (
+        res("finetune", base, recipe, "checkpoint")
+        if recipe
+        else res("pretrain", base, "final")
+    )
+
+
+def audit_reference_dir(name):
+    """The reference model's final directory; None when there is none or it is the model itself."""
+    ref = config["audit"]["reference_model"]
+    if ref is None or name == ref:
+        return None
+    if ref not in config["pretrain"]["models"]:
+        raise WorkflowError(
+            f"audit.reference_model {ref!r} is not a model of pretrain.models"
+        )
+    return res("pretrain", ref, "final")
+
+
+def audit_inputs(name):
+    """Files the audit of `name` reads (a finetuned run's run.json stands for its checkpoint,
+    which is not a rule output)."""
+    base, _, recipe = name.partition("/")
+    mix = audit_names.mix_of(name, config)
+    out = {
+        "train": res("corpus", "pretrain", mix, "train.parquet"),
+        "mix_stats": res("corpus", "pretrain", mix, "mix_stats.json"),
+        "clean": res("corpus", "clean.parquet"),
+        "patients": res("validated", "patients.parquet"),
+    }
+    out["model"] = (
+        prediction_run_json(base, recipe) if recipe else audit_model_dir(name)
+    )
+    ref = audit_reference_dir(name)
+    if ref:
+        out["reference"] = ref
+    return out
+
+
+def audit_card_metrics(name, evaluated):
+    """Metrics files the card's evaluation table reads: the finetuned run's own, or a
+    pretrained model's zero-shot run (when the experiment evaluates them)."""
+    base, _, recipe = name.partition("/")
+    key = (base, recipe or "zeroshot")
+    return [res("metrics", key[0], f"{key[1]}.json")] if key in evaluated else []
+
+
 # --- evaluate: a run's inputs (EVAL, EVAL_RUN_KEYS are set in evaluate.smk) ---
 
 
@@ -97,15 +240,7 @@ def run_prediction_files(model, recipe):
             f"metrics/{model}/{recipe}.json: no such run in PREDICTION_RUNS "
             f"(known: {sorted(EVAL_RUN_KEYS)})"
         )
-    lister = globals().get("prediction_files")
-    if lister is not None:
-        files = [str(f) for f in lister(model, recipe)]
-    else:
-        files = [
-            res("predictions", run["model"], run["recipe"], t, f"{s}.parquet")
-            for t in run["tasks"]
-            for s in run["splits"]
-        ]
+    files = [str(f) for f in prediction_files(model, recipe)]
     return [
         f for f in files if f.endswith(".parquet") and Path(f).stem in EVAL["splits"]
     ]
@@ -125,7 +260,7 @@ def eval_inputs(wildcards):
     inputs = {
         "predictions": preds,
         "remede": remede_of(preds),
-        "run": res("predictions", wildcards.model, wildcards.recipe, "run.json"),
+        "run": prediction_run_json(wildcards.model, wildcards.recipe),
     }
     if config["source"] == "synthetic":
         inputs["oracle"] = res("oracle", "oracle.parquet")

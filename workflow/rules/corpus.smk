@@ -2,7 +2,8 @@
 # note -> the study's cleaning -> Appendix-G statistics; general text; per-mix pretraining documents with the date cutoff,
 # the temporal test window and the held-out site excluded (and proven absent).
 
-from lang1core.corpus import rules as corpus_rules
+from lang1core.corpus.general import source_files as general_source_files
+from lang1core.corpus.mix import canary_settings
 
 CORPUS = config["corpus"]
 MIXES = list(CORPUS["mixes"])
@@ -55,7 +56,7 @@ rule corpus_clean:
 
 rule corpus_general:
     input:
-        lambda wildcards: corpus_rules.general_files(CORPUS),
+        lambda wildcards: general_source_files(CORPUS["general"]["sources"]),
     output:
         general=res("corpus", "general.parquet"),
         stats=res("corpus", "general_stats.json"),
@@ -76,7 +77,7 @@ rule corpus_general:
 
 rule corpus_mix:
     input:
-        unpack(lambda wildcards: corpus_rules.mix_inputs(CORPUS, wildcards.mix, res)),
+        unpack(lambda wildcards: mix_inputs(wildcards.mix)),
     output:
         train=res("corpus", "pretrain", "{mix}", "train.parquet"),
         val=res("corpus", "pretrain", "{mix}", "val.parquet"),
@@ -94,7 +95,7 @@ rule corpus_mix:
         held_out_site=config.get("held_out_site"),
         val_fraction=CORPUS["val_fraction"],
         min_val_documents=CORPUS["min_val_documents"],
-        canaries=corpus_rules.canary_settings(CORPUS, config["source"]),
+        canaries=canary_settings(CORPUS, config["source"]),
         seed=config["seed"],
     script:
         "../scripts/corpus_mix.py"

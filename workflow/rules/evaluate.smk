@@ -1,8 +1,8 @@
 # Stage: evaluate (docs/study.md#evaluation). Predictions -> one metrics JSON per
 # (model, recipe) -> tables, and the study's claims judged from tables and predictions ->
-# claims.md. Runs come from finetune_runs.smk's PREDICTION_RUNS / prediction_files(); with
-# none configured, `tables` writes empty tables (headers only) that the figures draw as
-# "not run".
+# claims.md. Runs come from finetune_runs.smk's PREDICTION_RUNS (their files from common.smk's
+# prediction_files()); with none configured, `tables` writes empty tables (headers only) that
+# the figures draw as "not run".
 
 from dataclasses import asdict
 
@@ -11,35 +11,18 @@ from lang1core.remede.tasks import SPLITS as EVAL_SPLITS_ALL
 
 EVAL = config["evaluate"]
 CLAIMS = ClaimSettings.from_config(config)
-EVAL_RUNS = globals().get("PREDICTION_RUNS", [])
-EVAL_RUN_KEYS = {(r["model"], r["recipe"]): r for r in EVAL_RUNS}
-REMEDE_MANIFEST = res("remede", "manifest.json")
-# ReMedE's files come from its rules, or (a site's own run, a test) are already on disk.
-REMEDE_READY = Path(REMEDE_MANIFEST).exists() or any(
-    str(out) == REMEDE_MANIFEST for r in workflow.rules for out in r.output
-)
+EVAL_RUN_KEYS = {(r["model"], r["recipe"]): r for r in PREDICTION_RUNS}
 # Fig F6 needs the mortality and LOS labels of the same encounters (every split).
 EVAL_CONDITIONAL_INPUTS = {
     task: (
         [res("remede", task, f"{s}.parquet") for s in EVAL_SPLITS_ALL]
-        if REMEDE_READY
-        and {"mortality", "los"}
-        <= set(config.get("remede", {}).get("tasks", ["mortality", "los"]))
+        if {"mortality", "los"} <= set(REMEDE_TASKS)
         else []
     )
     for task in ("mortality", "los")
 }
-# Dataset tables B1-B7: the names remede.smk declares, else whatever a finished run left.
-if not REMEDE_READY:
-    EVAL_DATASET_FILES = []
-elif "REMEDE_TABLES" in globals():
-    EVAL_DATASET_FILES = [f"{t}.{ext}" for t in REMEDE_TABLES for ext in ("csv", "md")]
-else:
-    EVAL_DATASET_FILES = sorted(
-        p.name
-        for p in Path(res("remede", "stats")).glob("B*")
-        if p.suffix in (".csv", ".md")
-    )
+# Dataset tables B1-B7, as remede.smk declares them.
+EVAL_DATASET_FILES = [f"{t}.{ext}" for t in REMEDE_TABLES for ext in ("csv", "md")]
 
 
 rule evaluate:
@@ -107,7 +90,7 @@ rule claims:
         ENV
     params:
         settings=asdict(CLAIMS),
-        tasks=globals().get("REMEDE_TASKS", list(config["remede"]["tasks"])),
+        tasks=REMEDE_TASKS,
         seed=config["seed"],
         source=config["source"],
     script:

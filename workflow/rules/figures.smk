@@ -20,21 +20,12 @@ FIG_DATA = {
 # declared output runs.csv stands for them.
 FIG_DATASET_INPUT = ("datasets",)
 FIG_TABLE_FILE = {"datasets": "runs.csv"}
-# Paths some rule of this workflow writes (evaluate.smk is included before this file).
-FIG_PRODUCED = {str(out) for r in workflow.rules for out in r.output}
 
 
 def fig_inputs(tables):
-    """Table files a figure reads: those a rule writes or that exist already. A table no rule
-    can write (e.g. conditional.csv before the ReMedE stage is in) is left out, and the
-    figure's panels that need it say "not run" instead of the whole DAG failing."""
-    paths = [res("tables", FIG_TABLE_FILE.get(t, f"{t}.csv")) for t in tables]
-    return [p for p in paths if p in FIG_PRODUCED or Path(p).exists()]
+    """Table files a figure reads (all written by evaluate.smk's rule `tables`)."""
+    return [res("tables", FIG_TABLE_FILE.get(t, f"{t}.csv")) for t in tables]
 
-
-# Figures join `rule all` once the evaluate stage's `tables` rule exists (until then a figure
-# is built by naming its file, from tables put in place by hand).
-FIG_IN_ALL = res("tables", "auroc.csv") in FIG_PRODUCED
 
 for _name, (_tables, _category, _title) in [
     *FIGURES.items(),
@@ -71,8 +62,7 @@ for _name, (_tables, _category, _title) in [
         script:
             "../scripts/figures_render.py"
 
-    if FIG_IN_ALL:
-        TARGETS.extend(
-            [res("figures", f"{_name}.{ext}") for ext in FIG_FORMATS]
-            + ([res("figures", f"{_name}.md")] if _name in DATASET_TABLES else [])
-        )
+    TARGETS.extend(
+        [res("figures", f"{_name}.{ext}") for ext in FIG_FORMATS]
+        + ([res("figures", f"{_name}.md")] if _name in DATASET_TABLES else [])
+    )

@@ -7,11 +7,7 @@ TOKENIZER = config["tokenizer"]
 
 rule tokenizer:
     input:
-        unpack(
-            lambda wildcards: corpus_rules.tokenizer_inputs(
-                TOKENIZER, config["corpus"]["mixes"], res
-            )
-        ),
+        unpack(lambda wildcards: tokenizer_inputs()),
     output:
         model=res("tokenizer", "spm.model"),
         info=res("tokenizer", "tokenizer.json"),

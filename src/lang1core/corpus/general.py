@@ -74,6 +74,13 @@ def stdlib_documents(root: str | Path | None = None) -> Iterator[tuple[str, str]
             yield f"stdlib:{rel}", "\n\n".join(parts)
 
 
+def source_files(sources: dict[str, list[str]]) -> list[str]:
+    """Every file the sources' entries name (the stdlib aside), so that a changed file rebuilds
+    general.parquet; an entry that matches nothing is reported when the sources are read."""
+    return sorted(p for entries in sources.values() for e in entries if e != STDLIB
+                  for p in glob.glob(e, recursive=True))
+
+
 def _expand(entry: str) -> list[Path]:
     paths = sorted(Path(p) for p in glob.glob(entry, recursive=True))
     if not paths:

@@ -35,6 +35,17 @@ from lang1core.publish import published_file
 log = logging.getLogger(__name__)
 
 CLINICAL = "clinical"
+
+
+def canary_settings(corpus: dict, source: str) -> dict | None:
+    """{per_count, repetitions} when canaries go into the mixes, else None. `insert: auto`
+    inserts them into the synthetic hospital's corpus only: a site's own export gets them when
+    it asks (`insert: true`)."""
+    c = corpus.get("canaries") or {}
+    insert = c.get("insert", "auto")
+    if insert is False or (insert == "auto" and source != "synthetic"):
+        return None
+    return {"per_count": int(c["per_count"]), "repetitions": [int(r) for r in c["repetitions"]]}
 MIX_COLUMNS = {"doc_id": pl.String, "source": pl.String, "note_time": pl.Datetime("us"), "site": pl.String,
                "patient_id": pl.String, "text": pl.String}
 AFTER_CUTOFF, EXCLUDED_PERIOD, HELD_OUT_SITE, HELD_OUT_PATIENT = (

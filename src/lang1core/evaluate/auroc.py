@@ -99,9 +99,10 @@ class BinaryAUROC:
         return self.from_ordered(self.ordered(weights))
 
 
-def auroc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Binary AUROC (labels 0/1); NaN when only one class is present."""
-    return BinaryAUROC(scores, labels)(weights)
+def auroc(y_true: np.ndarray, y_score: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Binary AUROC (y_true 0/1, ties in y_score counted half); NaN when only one class is
+    present. Arguments in scikit-learn's order, as every `auroc` of this project takes them."""
+    return BinaryAUROC(y_score, y_true)(weights)
 
 
 def bootstrap_weights(

@@ -31,9 +31,9 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
+from lang1core.contracts import n_prob_columns, table_frame
 from lang1core.evaluate.metrics import patient_key, prob_matrix, rng_for
 from lang1core.evaluate.paired import Block, Interval, paired_interval
-from lang1core.evaluate.tables import frame
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def _mean_diff(pairs: list[tuple[int, int]]) -> Callable[[list[np.ndarray]], np.
 
 def _n_classes(df: pl.DataFrame) -> int:
     """K of a predictions frame (prob_0..prob_{K-1})."""
-    return sum(c.startswith("prob_") for c in df.columns)
+    return n_prob_columns(df.columns)
 
 
 def _efficiency_size(recipe: str, task: str) -> int | None:
@@ -531,8 +531,8 @@ class Claims:
             rows += got
         self.bar.close()
         method = self.s.ci_method
-        return frame("claims", [{**r, "ci_method": method, "n_bootstrap": self.s.n_bootstrap}
-                                for r in rows])
+        return table_frame("claims", [{**r, "ci_method": method, "n_bootstrap": self.s.n_bootstrap}
+                                      for r in rows])
 
 
 def claims_table(runs: pl.DataFrame, auroc: pl.DataFrame, load: Loader, settings: ClaimSettings,

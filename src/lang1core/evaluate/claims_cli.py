@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     from lang1core.evaluate.claims import UNUSED_KINDS, ClaimSettings
     from lang1core.evaluate.claims_report import write_claims
-    from lang1core.evaluate.tables import read_table
+    from lang1core.contracts import read_table
     from lang1core.logs import setup_logging
 
     setup_logging()

@@ -16,7 +16,7 @@ import polars as pl
 
 from lang1core.evaluate.claims import ALL, EVERY, TITLES, VERDICTS, ClaimSettings, Loader, claims_table
 from lang1core.evaluate.run import PredictionError, load_split, task_split
-from lang1core.evaluate.tables import read_table
+from lang1core.contracts import read_table
 from lang1core.provenance import provenance
 from lang1core.publish import published_file, write_text
 

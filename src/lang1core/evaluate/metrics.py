@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
+from lang1core.contracts import prob_column
 from lang1core.evaluate import alerts as alerts_mod
 from lang1core.evaluate import calibration
 from lang1core.evaluate.auroc import (
@@ -55,7 +56,7 @@ def prob_matrix(df: pl.DataFrame, k: int) -> np.ndarray:
     """[n, K] float64 from prob_0..prob_{K-1}."""
     if not len(df):
         return np.zeros((0, k))
-    return df.select([pl.col(f"prob_{c}").cast(pl.Float64) for c in range(k)]).to_numpy()
+    return df.select([pl.col(prob_column(c)).cast(pl.Float64) for c in range(k)]).to_numpy()
 
 
 def patient_key() -> pl.Expr:

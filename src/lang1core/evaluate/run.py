@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from lang1core.contracts import n_prob_columns, prob_column
 from lang1core.evaluate.metrics import EvalSettings, score_split
 from lang1core.provenance import provenance
 from lang1core.publish import write_json
@@ -39,9 +40,7 @@ def task_split(path: str | Path) -> tuple[str, str]:
 
 
 def prob_columns(df: pl.DataFrame, path) -> int:
-    k = 0
-    while f"prob_{k}" in df.columns:
-        k += 1
+    k = n_prob_columns(df.columns)
     if k < 2:
         raise PredictionError(f"{path}: needs columns prob_0..prob_{{K-1}} with K >= 2, found {df.columns}")
     return k
@@ -61,7 +60,7 @@ def check_probabilities(pred: pl.DataFrame, k: int, path, partial: bool = False)
     """Refuse NaN, infinite or out-of-[0, 1] probabilities and rows not summing to 1 (within
     SUM_TOLERANCE), naming the file, the first bad row (1-based) and what is wrong. A null is
     a missing prediction, counted later; `partial` rows (the probe) leave absent options null."""
-    cols = [f"prob_{c}" for c in range(k)]
+    cols = [prob_column(c) for c in range(k)]
     p = pred.select([pl.col(c).cast(pl.Float64, strict=False) for c in cols]).with_row_index("_row", offset=1)
     for c in cols:
         bad = p.filter(pl.col(c).is_nan() | pl.col(c).is_infinite() | (pl.col(c) < 0) | (pl.col(c) > 1))
@@ -113,10 +112,10 @@ def load_split(pred_path, remede_path, oracle: pl.DataFrame | None,
     if "patient_id" not in df.columns:
         df = df.rename({"remede_patient_id": "patient_id"})
     dropped = {"not_predicted": len(ex) - ex.join(pred.select("example_id"), on="example_id", how="semi").height}
-    probs = [pl.col(f"prob_{c}") for c in range(k)]
+    probs = [pl.col(prob_column(c)) for c in range(k)]
     ok = pl.all_horizontal([p.is_not_null() & p.cast(pl.Float64).is_finite() for p in probs])
     if task == "probe":  # options vary by question: absent options carry null probability
-        ok = pl.col(f"prob_{0}").is_not_null()
+        ok = pl.col(prob_column(0)).is_not_null()
         df = df.with_columns([p.fill_null(0.0) for p in probs])
     dropped["missing_probability"] = int(df.filter(~ok).height)
     df = df.filter(ok).with_columns(pl.col("label").cast(pl.Int64))

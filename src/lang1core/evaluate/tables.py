@@ -1,8 +1,8 @@
 """The evaluation tables the figures read (R/tables/*.csv), one row per result.
 
-`SCHEMAS` is the tables' one definition: this stage writes it and the figures stage reads
-it (lang1core/figures/tables.py). Every table is written with its header even when no run
-produced a row, so a figure can say "not run" instead of failing. Every row that holds a
+The tables' schemas are defined in lang1core/contracts.py: this stage writes by them and the
+figures stage (lang1core/figures/tables.py) reads by them. Every table is written with its
+header even when no run produced a row, so a figure can say "not run" instead of failing. Every row that holds a
 metric carries the `status` of its (task, split, subset) AUROC (lang1core/evaluate/status.py),
 so a reader of any table sees whether the number behind it can be read.
 """
@@ -16,45 +16,13 @@ from pathlib import Path
 
 import polars as pl
 
+from lang1core.contracts import table_frame
 from lang1core.evaluate.status import NO_EXAMPLES, OK
 from lang1core.publish import published_file
 
 log = logging.getLogger(__name__)
 
-F, I, S = pl.Float64, pl.Int64, pl.String  # noqa: E741 - one-letter dtypes keep the schemas readable
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "runs": {"model": S, "recipe": S, "kind": S, "base": S, "train_task": S, "n_train": I,
-             "pretrain_tokens": I, "finetune_tokens": I},
-    "auroc": {"model": S, "recipe": S, "task": S, "split": S, "subset": S, "n": I, "n_pos": I,
-              "auroc": F, "ci_low": F, "ci_high": F, "status": S, "ci_method": S, "auroc_micro": F,
-              "ece": F, "oracle_auroc": F, "oracle_share": F, "qa_ppl": F, "accuracy": F},
-    "calibration": {"model": S, "recipe": S, "task": S, "split": S, "bin": I, "lower": F, "upper": F,
-                    "confidence": F, "accuracy": F, "count": I, "status": S},
-    "strata": {"model": S, "recipe": S, "task": S, "split": S, "attribute": S, "group": S, "n": I,
-               "n_pos": I, "auroc": F, "ci_low": F, "ci_high": F, "status": S, "ci_method": S},
-    "alerts": {"model": S, "recipe": S, "task": S, "split": S, "alert_rate": F, "threshold": F,
-               "flagged": I, "sensitivity": F, "ppv": F, "status": S},
-    "conditional": {"direction": S, "given": S, "outcome": S, "probability": F, "n": I, "status": S},
-    # The study's claims judged (claims.py): one row per claim, statistic and task.
-    "claims": {"claim": S, "statistic": S, "task": S, "split": S, "compared": S, "estimate": F,
-               "lo": F, "hi": F, "n": I, "n_patients": I, "n_valid": I, "verdict": S, "rule": S,
-               "reason": S, "ci_method": S, "n_bootstrap": I},
-}
-
-
-def frame(name: str, rows: list[dict]) -> pl.DataFrame:
-    schema = SCHEMAS[name]
-    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema, orient="row")
-
-
-def read_table(path: str | Path, name: str) -> pl.DataFrame:
-    """A table this module wrote, typed by its schema; a missing column is an error naming
-    the file (a header-only table reads as no rows)."""
-    df = pl.read_csv(path, infer_schema_length=0)
-    missing = [c for c in SCHEMAS[name] if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing} of the {name} table")
-    return df.select([pl.col(c).cast(t) for c, t in SCHEMAS[name].items()])
+S = pl.String
 
 
 def _int(v):
@@ -99,7 +67,7 @@ def build_tables(metrics_files: list[str | Path], out_dir: str | Path) -> dict[s
     for name, rs in rows.items():
         written[name] = out_dir / f"{name}.csv"
         with published_file(written[name]) as tmp:
-            frame(name, rs).write_csv(tmp)
+            table_frame(name, rs).write_csv(tmp)
         log.info("%s: %d rows", written[name], len(rs))
     return written
 
@@ -132,7 +100,7 @@ def conditional_table(mortality: list[str | Path], los: list[str | Path], out: s
                 rows.append({"direction": direction, "given": g, "outcome": o,
                              "probability": hit / len(sub) if len(sub) else None, "n": len(sub),
                              "status": OK if len(sub) else NO_EXAMPLES})
-    df = frame("conditional", rows)
+    df = table_frame("conditional", rows)
     with published_file(out) as tmp:
         df.write_csv(tmp)
     return df
@@ -162,6 +130,6 @@ def write_tables(metrics_files: list[str | Path], out_dir: str | Path, mortality
     else:
         log.info("no ReMedE mortality/LOS files: conditional.csv has headers only")
         with published_file(written["conditional"]) as tmp:
-            frame("conditional", []).write_csv(tmp)
+            table_frame("conditional", []).write_csv(tmp)
     dataset_tables(list(dataset_files), out_dir)
     return written

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from lang1core.evaluate.status import OK, SINGLE_CLASS
-from lang1core.evaluate.tables import SCHEMAS
+from lang1core.contracts import TABLE_SCHEMAS, snapshot_name
 
 TASKS = {"readmission": 2, "mortality": 2, "los": 4, "cci": 5, "denial": 2}
 SPLITS = ("test", "temporal", "temporal_2024", "external")
@@ -71,7 +71,7 @@ def make_tables(seed: int = 0) -> dict[str, pl.DataFrame]:
             probe=zs + 0.25)
         for i in range(1, 6):
             frac = i / 5
-            add(f"{base}-s{i}", "zeroshot", "trajectory", base, None, 0, total * frac, 0,
+            add(snapshot_name(base, i), "zeroshot", "trajectory", base, None, 0, total * frac, 0,
                 lambda t, zs=zs, f=frac: 0.5 + (zs - 0.5 - TASK_DIFFICULTY[t]) * f ** 0.5,
                 TASKS, probe=0.5 + (zs - 0.25) * frac ** 0.4)
         for train_task in TASKS:
@@ -139,12 +139,12 @@ def make_tables(seed: int = 0) -> dict[str, pl.DataFrame]:
                          "probability": p, "n": 250, "status": OK})
 
     out = {
-        "runs": pl.DataFrame(runs, schema=SCHEMAS["runs"]),
-        "auroc": pl.DataFrame(auroc, schema=SCHEMAS["auroc"]),
-        "calibration": pl.DataFrame(calib, schema=SCHEMAS["calibration"]),
-        "strata": pl.DataFrame(strata, schema=SCHEMAS["strata"]),
-        "alerts": pl.DataFrame(alerts, schema=SCHEMAS["alerts"]),
-        "conditional": pl.DataFrame(cond, schema=SCHEMAS["conditional"]),
+        "runs": pl.DataFrame(runs, schema=TABLE_SCHEMAS["runs"]),
+        "auroc": pl.DataFrame(auroc, schema=TABLE_SCHEMAS["auroc"]),
+        "calibration": pl.DataFrame(calib, schema=TABLE_SCHEMAS["calibration"]),
+        "strata": pl.DataFrame(strata, schema=TABLE_SCHEMAS["strata"]),
+        "alerts": pl.DataFrame(alerts, schema=TABLE_SCHEMAS["alerts"]),
+        "conditional": pl.DataFrame(cond, schema=TABLE_SCHEMAS["conditional"]),
     }
     task_counts = [{"task": t, "split": s, "examples": int(rng.integers(200, 4000)),
                     "patients": int(rng.integers(100, 2000)),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -21,7 +20,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on cluster nodes; figures are files only
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the Agg backend
 
-from lang1core.publish import published_file  # noqa: E402
+from lang1core.contracts import strip_snapshot  # noqa: E402 - after choosing the Agg backend
+from lang1core.publish import published_file  # noqa: E402 - after choosing the Agg backend
 
 log = logging.getLogger(__name__)
 
@@ -132,17 +132,8 @@ SPLIT_LABELS: dict[str, str] = {
     "val": "Validation",
 }
 
-_SNAPSHOT = re.compile(r"^(?P<base>.+)-s(?P<i>\d+)$")
-
-
-def base_model(model: str) -> str:
-    """`lang1-s3` (a pretraining snapshot) -> `lang1`; other names unchanged."""
-    m = _SNAPSHOT.match(model)
-    return m.group("base") if m else model
-
-
 def model_color(model: str) -> str:
-    name = base_model(str(model))
+    name = strip_snapshot(str(model))
     if name in MODEL_COLORS:
         return MODEL_COLORS[name]
     digest = int(hashlib.md5(name.encode()).hexdigest(), 16)

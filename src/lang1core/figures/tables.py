@@ -1,5 +1,5 @@
-"""Read the evaluation tables (`R/tables/*.csv`) for plotting; their schemas are the
-evaluate stage's (`SCHEMAS` in lang1core/evaluate/tables.py), so the two cannot drift apart.
+"""Read the evaluation tables (`R/tables/*.csv`) for plotting; their schemas are the ones the
+evaluate stage writes by (`TABLE_SCHEMAS` in lang1core/contracts.py), so the two cannot drift apart.
 
 Figures read nothing else. A table that is missing or has no rows reads as an empty frame
 (the figure then draws "not run" panels); a table that lacks a schema column is an error
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
-from lang1core.evaluate.tables import SCHEMAS
+from lang1core.contracts import TABLE_SCHEMAS, empty_table, parse_snapshot, table_schema
+from lang1core.contracts import read_table as contract_table
 
 log = logging.getLogger(__name__)
 
@@ -24,37 +25,18 @@ S = pl.String
 KINDS_FINETUNED = ("finetune", "joint", "scratch")
 
 
-def empty(table: str) -> pl.DataFrame:
-    return pl.DataFrame(schema=SCHEMAS[table])
-
-
 def read_table(path: str | Path, table: str | None = None) -> pl.DataFrame:
     """One contract table, typed. Missing file or no rows -> empty frame with the schema."""
     path = Path(path)
     table = table or path.stem
-    if table not in SCHEMAS:
-        raise ValueError(f"{path}: unknown table {table!r}; expected one of {sorted(SCHEMAS)}")
+    table_schema(table, path)
     if not path.exists() or path.stat().st_size == 0:
         log.info("%s: missing or empty; panels that need it will say 'not run'", path)
-        return empty(table)
-    df = pl.read_csv(path, infer_schema_length=0, null_values=["", "NA", "null", "None", "nan",
-                                                                "NaN"])
-    missing = [c for c in SCHEMAS[table] if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; the {table} table needs "
-                         f"{list(SCHEMAS[table])}")
-    casts = []
-    for col, dtype in SCHEMAS[table].items():
-        if dtype == S:
-            casts.append(pl.col(col).cast(S))
-        else:
-            casts.append(pl.col(col).cast(pl.Float64, strict=False).cast(dtype, strict=False))
-    df = df.with_columns(casts)
-    return df
+        return empty_table(table)
+    return contract_table(path, table, lenient=True)
 
 
 _EFFICIENCY = re.compile(r"^(?P<task>[a-z0-9_]+)-n(?P<n>\d+)$")
-_SNAPSHOT = re.compile(r"^(?P<base>.+)-s(?P<i>\d+)$")
 
 
 def infer_runs(df: pl.DataFrame) -> pl.DataFrame:
@@ -62,12 +44,12 @@ def infer_runs(df: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for model, recipe in df.select("model", "recipe").unique().iter_rows():
         kind, base, task, n = "finetune", model, None, None
-        snap = _SNAPSHOT.match(model)
+        snap = parse_snapshot(model)
         eff = _EFFICIENCY.match(recipe)
         if model == "tfidf":
             kind, base, task = "tfidf", None, recipe
         elif snap:
-            kind, base = "trajectory", snap.group("base")
+            kind, base = "trajectory", snap[0]
         elif recipe in ("zeroshot", "kshot", "joint"):
             kind = recipe
         elif model == "scratch":
@@ -79,7 +61,7 @@ def infer_runs(df: pl.DataFrame) -> pl.DataFrame:
         rows.append({"model": model, "recipe": recipe, "kind": kind, "base": base,
                      "train_task": task, "n_train": n, "pretrain_tokens": None,
                      "finetune_tokens": None})
-    return pl.DataFrame(rows, schema=SCHEMAS["runs"]) if rows else empty("runs")
+    return pl.DataFrame(rows, schema=TABLE_SCHEMAS["runs"]) if rows else empty_table("runs")
 
 
 class Tables:
@@ -108,7 +90,7 @@ class Tables:
         df = self[table]
         if df.is_empty():
             return df.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in
-                                    SCHEMAS["runs"].items() if c not in df.columns]
+                                    TABLE_SCHEMAS["runs"].items() if c not in df.columns]
                                    + [pl.lit(None, dtype=S).alias("series")])
         runs = self["runs"]
         if runs.is_empty():

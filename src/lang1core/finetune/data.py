@@ -126,16 +126,16 @@ def read_task(path: str | Path, task: str) -> TaskData:
     )
 
 
-def auroc(labels: np.ndarray, probs: np.ndarray) -> float | None:
-    """Binary AUROC on prob_1, macro one-vs-rest for more classes (over the classes present);
-    None when only one class is present."""
+def auroc(y_true: np.ndarray, y_score: np.ndarray) -> float | None:
+    """AUROC of option probabilities y_score [n, K]: binary on prob_1, macro one-vs-rest for more
+    classes (over the classes present); None when only one class is present."""
     from sklearn.metrics import roc_auc_score
 
-    labels = np.asarray(labels)
-    present = np.unique(labels)
+    y_true = np.asarray(y_true)
+    present = np.unique(y_true)
     if len(present) < 2:
         return None
-    if probs.shape[1] == 2:
-        return float(roc_auc_score(labels, probs[:, 1]))
-    scores = [roc_auc_score(labels == c, probs[:, c]) for c in present]
+    if y_score.shape[1] == 2:
+        return float(roc_auc_score(y_true, y_score[:, 1]))
+    scores = [roc_auc_score(y_true == c, y_score[:, c]) for c in present]
     return float(np.mean(scores))

@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 import csv
 import logging
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from lang1core.contracts import RUN_JSON_KEYS, base_model, prob_column
 from lang1core.finetune import models as M
 from lang1core.finetune.data import TaskData, read_task
 from lang1core.finetune.loop import LoopConfig, encode_all, finetune
@@ -66,7 +66,7 @@ def prediction_frame(data: TaskData, probs: np.ndarray, ppl: np.ndarray | None) 
     probs = probs.reshape(len(data), K) if len(data) else np.zeros((0, K))
     for k in range(K):  # NaN (an option the row's question lacks) -> null
         col = probs[:, k] if k < probs.shape[1] else np.full(len(data), np.nan)
-        cols[f"prob_{k}"] = pl.Series(col.astype(np.float64), dtype=pl.Float64, nan_to_null=True)
+        cols[prob_column(k)] = pl.Series(col.astype(np.float64), dtype=pl.Float64, nan_to_null=True)
     qa = [None] * len(data) if ppl is None else [float(v) for v in ppl]
     cols["qa_ppl"] = pl.Series(qa, dtype=pl.Float64)
     return pl.DataFrame(cols)
@@ -155,9 +155,6 @@ def predict_tasks(model, tok, remede_dir, tasks, splits, out_dir, s: ScoreSettin
     return counts
 
 
-_SNAPSHOT = re.compile(r"^(?P<base>.+)-s\d+$")
-
-
 def check_kernels(model, what: str) -> dict:
     """The runtime kernel self-check (lang1core.model.selfcheck) at the model's shapes, in the
     precision scoring uses (bfloat16 autocast on CUDA); {} when no Triton kernel is in use."""
@@ -172,22 +169,10 @@ def check_kernels(model, what: str) -> dict:
                          seq_len=cfg.max_seq_len, what=what)
 
 
-def base_model(model_name: str) -> str | None:
-    """The pretrained model a run starts from, by name: `lang1` for `lang1` and its snapshots
-    `lang1-s3`; None for a random initialisation (`scratch`). Evaluation and figures group
-    runs by it; the directory it was loaded from is recorded as `base_dir`."""
-    if model_name == "scratch":
-        return None
-    m = _SNAPSHOT.match(model_name)
-    return m.group("base") if m else model_name
-
-
 def write_run_json(out_dir, config, seed, **fields) -> None:
-    keys = ["model", "recipe", "kind", "base", "train_task", "n_train", "k",
-            "pretrain_tokens", "finetune_tokens", "lr", "seed"]
-    info = {k: fields.get(k) for k in keys}
+    info = {k: fields.get(k) for k in RUN_JSON_KEYS}
     info["seed"] = seed
-    info.update({k: v for k, v in fields.items() if k not in keys})
+    info.update({k: v for k, v in fields.items() if k not in RUN_JSON_KEYS})
     info["provenance"] = provenance(config, seed)
     write_json(Path(out_dir, "run.json"), info, default=str)
 

@@ -301,13 +301,18 @@ def flash_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: b
     return FlashAttention.apply(q, k, v)
 
 
-def attention_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = True) -> torch.Tensor:
-    """Pure-PyTorch reference (float32 softmax), same shapes and GQA layout."""
+def attention_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = True,
+                        mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Pure-PyTorch reference (float32 throughout), same shapes and GQA layout: q [B,H,T,Dh],
+    k/v [B,K,Tk,Dh] -> [B,H,T,Dh]. `mask` (bool [B,1,T,Tk], True where a query may attend,
+    e.g. after a KV cache) replaces the causal mask."""
     rep = q.shape[1] // k.shape[1]
     k = k.repeat_interleave(rep, dim=1)
     v = v.repeat_interleave(rep, dim=1)
     T = q.shape[2]
     s = (q.float() @ k.float().transpose(-1, -2)) / math.sqrt(q.shape[-1])
-    if causal:
-        s = s.masked_fill(~torch.ones(T, T, dtype=torch.bool, device=q.device).tril(), float("-inf"))
+    if mask is None and causal:
+        mask = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf"))
     return (torch.softmax(s, dim=-1) @ v.float()).to(q.dtype)

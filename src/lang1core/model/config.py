@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 ATTENTION_IMPLS = ("triton", "sdpa", "eager")
+NORM_IMPLS = ("triton", "torch")
 LOSS_IMPLS = ("fused", "torch")
+# The implementation switches: each picks a Triton kernel (src/lang1core/kernels/) or PyTorch.
+IMPL_SWITCHES = {"attention": ATTENTION_IMPLS, "norm": NORM_IMPLS, "loss": LOSS_IMPLS}
 
 
 @dataclass
@@ -34,16 +37,15 @@ class ModelConfig:
     rope_theta: float = 10000.0  # rotary base frequency (Llama 1/2 value)
     norm_eps: float = 1e-5  # RMSNorm epsilon (Llama 2 value)
     tie_embeddings: bool = False  # share the input embedding with the output projection
-    # "triton" (our flash kernel, plus the Triton RMSNorm) | "sdpa" (PyTorch) | "eager" (reference)
-    attention: str = "sdpa"
+    attention: str = "sdpa"  # "triton" (our flash kernel) | "sdpa" (PyTorch) | "eager" (reference)
+    norm: str = "torch"  # "triton" (the RMSNorm kernel) | "torch"
     loss: str = "torch"  # "fused" (chunked linear+CE kernel) | "torch" (full logits)
     init_std: float = 0.02  # std of the normal initialisation (GPT-2 / Llama value)
 
     def __post_init__(self) -> None:
-        if self.attention not in ATTENTION_IMPLS:
-            raise ValueError(f"ModelConfig.attention={self.attention!r}; expected one of {ATTENTION_IMPLS}")
-        if self.loss not in LOSS_IMPLS:
-            raise ValueError(f"ModelConfig.loss={self.loss!r}; expected one of {LOSS_IMPLS}")
+        for key, impls in IMPL_SWITCHES.items():
+            if getattr(self, key) not in impls:
+                raise ValueError(f"ModelConfig.{key}={getattr(self, key)!r}; expected one of {impls}")
         if self.dim % self.n_heads:
             raise ValueError(f"ModelConfig.dim={self.dim} is not divisible by n_heads={self.n_heads}")
         if self.n_heads % self.n_kv_heads:
@@ -80,13 +82,13 @@ class ModelConfig:
     def from_section(cls, section: dict[str, Any], **overrides: Any) -> "ModelConfig":
         """Build from the workflow's `model:` config section.
 
-        section = {preset, attention, loss, overrides: {field: value}}; keyword `overrides`
+        section = {preset, attention, norm, loss, overrides: {field: value}}; keyword `overrides`
         (e.g. vocab_size from the tokenizer) win over the section's.
         """
         section = dict(section or {})
         preset = section.pop("preset", "debug")
         merged: dict[str, Any] = {}
-        for key in ("attention", "loss"):
+        for key in IMPL_SWITCHES:
             if key in section:
                 merged[key] = section.pop(key)
         merged.update(section.pop("overrides", None) or {})

@@ -4,9 +4,10 @@ Shapes: B batch, T sequence, D model dim, H query heads, K key/value heads, Dh h
 V vocabulary. Rotary embeddings use the "rotate half" layout that Hugging Face checkpoints
 store, so weights convert by renaming only (see `lang1core.model.hf`).
 
-Implementation switches (`ModelConfig.attention`, `ModelConfig.loss`) pick the Triton
-kernels of `lang1core.kernels` or PyTorch paths. When a Triton kernel cannot run (no GPU and
-not under TRITON_INTERPRET=1) the model falls back to PyTorch and logs it once.
+Implementation switches (`ModelConfig.attention`, `.norm`, `.loss`) pick the Triton kernels of
+`lang1core.kernels` or PyTorch; the PyTorch paths are those kernels' own references (sdpa
+aside), so a kernel and its fallback cannot drift apart. When a Triton kernel cannot run (no
+GPU and not under TRITON_INTERPRET=1) the model falls back to PyTorch and logs it once.
 Parallelism (FSDP, activation checkpointing, compile) is applied from outside
 (`lang1core.train.parallel`).
 
@@ -27,6 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# Modules, not names: the self-check's tests swap a kernel for a wrong one in its module.
+from lang1core.kernels import flash_attention as fa
+from lang1core.kernels import fused_linear_ce as ce
+from lang1core.kernels import rmsnorm as rn
 from lang1core.logs import warn_once
 from lang1core.model.backends import triton_usable
 from lang1core.model.config import ModelConfig
@@ -45,13 +50,8 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.use_triton and triton_usable(x, "rmsnorm"):
-            from lang1core.kernels.rmsnorm import rmsnorm
-
-            return rmsnorm(x, self.weight, self.eps)
-        dtype = x.dtype
-        h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * h.to(dtype)
+            return rn.rmsnorm(x, self.weight, self.eps)
+        return rn.rmsnorm_reference(x, self.weight, self.eps)
 
 
 def rotary_cos_sin(positions: int | torch.Tensor, head_dim: int, theta: float, device, dtype):
@@ -79,22 +79,12 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
 
 
 def eager_attention(q, k, v, mask=None):
-    """Reference attention. q [B,H,T,Dh], k/v [B,K,Tk,Dh] -> [B,H,T,Dh]; causal (Tk = T)
-    unless `mask` (bool [B,1,T,Tk], True where a query may attend) is given."""
-    rep = q.shape[1] // k.shape[1]
-    k = k.repeat_interleave(rep, dim=1)
-    v = v.repeat_interleave(rep, dim=1)
-    T = q.shape[2]
-    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])  # [B,H,T,Tk]
-    if mask is None:
-        mask = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
-    scores = scores.masked_fill(~mask, float("-inf"))
-    probs = torch.softmax(scores.float(), dim=-1).to(q.dtype)
-    return probs @ v
+    """The kernel's PyTorch reference: causal (Tk = T) unless `mask` is given."""
+    return fa.attention_reference(q, k, v, mask=mask)
 
 
 def sdpa_attention(q, k, v, mask=None):
-    """torch SDPA, causal or under `mask` (as eager_attention's); enable_gqa (torch >= 2.5)
+    """torch SDPA, causal or under `mask` (as attention_reference's); enable_gqa (torch >= 2.5)
     reads the shared KV heads without copying them."""
     kw = dict(attn_mask=mask, is_causal=mask is None)
     if q.shape[1] == k.shape[1]:
@@ -155,9 +145,7 @@ class Attention(nn.Module):
             out = (eager_attention if impl == "eager" else sdpa_attention)(q, k, v, mask)
         elif impl == "triton":
             if triton_usable(q, "attention"):
-                from lang1core.kernels.flash_attention import flash_attention
-
-                out = flash_attention(q, k, v, causal=True)
+                out = fa.flash_attention(q, k, v, causal=True)
             else:
                 out = sdpa_attention(q, k, v)
         elif impl == "sdpa":
@@ -183,7 +171,7 @@ class FeedForward(nn.Module):
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        use_triton = cfg.attention == "triton"
+        use_triton = cfg.norm == "triton"
         self.attn_norm = RMSNorm(cfg.dim, cfg.norm_eps, use_triton)
         self.attn = Attention(cfg)
         self.mlp_norm = RMSNorm(cfg.dim, cfg.norm_eps, use_triton)
@@ -202,7 +190,7 @@ class Llama(nn.Module):
         self.config = config
         self.tok_embeddings = nn.Embedding(config.vocab_size, config.dim)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
-        self.norm = RMSNorm(config.dim, config.norm_eps, config.attention == "triton")
+        self.norm = RMSNorm(config.dim, config.norm_eps, config.norm == "triton")
         self.output = nn.Linear(config.dim, config.vocab_size, bias=False)
         if config.tie_embeddings:
             self.output.weight = self.tok_embeddings.weight
@@ -285,14 +273,9 @@ class Llama(nn.Module):
         return self.norm(h), KVCache(present, torch.cat((past.valid, valid), dim=1))
 
     def _loss(self, h: torch.Tensor, labels: torch.Tensor, ignore_index: int) -> torch.Tensor:
-        if self.config.loss == "fused" and triton_usable(h, "fused_linear_ce"):
-            from lang1core.kernels.fused_linear_ce import fused_linear_cross_entropy
-
-            return fused_linear_cross_entropy(
-                h.reshape(-1, h.shape[-1]), self.output.weight, labels.reshape(-1), ignore_index=ignore_index
-            )
-        logits = self.output(h).float()
-        return F.cross_entropy(logits.view(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=ignore_index)
+        loss = (ce.fused_linear_cross_entropy if self.config.loss == "fused" and triton_usable(h, "fused_linear_ce")
+                else ce.linear_cross_entropy_reference)
+        return loss(h.reshape(-1, h.shape[-1]), self.output.weight, labels.reshape(-1), ignore_index=ignore_index)
 
     # ------------------------------------------------------------------ utilities
     @torch.no_grad()

@@ -33,8 +33,9 @@ BATCH = 2
 
 def kernels_in_use(cfg: ModelConfig) -> list[str]:
     """The Triton kernels a model with this config calls (names as in backends)."""
-    used = ["attention", "rmsnorm"] if cfg.attention == "triton" else []
-    return used + (["fused_linear_ce"] if cfg.loss == "fused" else [])
+    switches = {"attention": cfg.attention == "triton", "rmsnorm": cfg.norm == "triton",
+                "fused_linear_ce": cfg.loss == "fused"}
+    return [kernel for kernel, on in switches.items() if on]
 
 
 def _compare(kernel: str, cfg: ModelConfig, t: int, device, dtype, autocast: bool):

@@ -1,11 +1,13 @@
 """Parallelism and speed-ups applied from outside the model
 (docs/architecture.md#parallelism-from-outside-the-model).
 
-The model only exposes `.blocks` (a ModuleList of transformer blocks); these functions wrap
+The model only exposes `.blocks` (a ModuleList of transformer blocks); `parallelize` wraps
 it the way torchtitan does: activation checkpointing and torch.compile per block, then
 FSDP2 `fully_shard` on every block and finally on the root, so each block's parameters are
-all-gathered just before it runs and its gradients reduce-scattered right after.
-None of them renames parameters, so state dicts keep the model's own names.
+all-gathered just before it runs and its gradients reduce-scattered right after. It works on
+a model built on the meta device, which the caller then allocates and initialises with the
+model's own `materialize` (each rank only its shards). None of these functions renames
+parameters, so state dicts keep the model's own names.
 """
 
 from __future__ import annotations
@@ -59,6 +61,21 @@ def init_distributed(timeout_minutes: float = 10.0) -> DistInfo:
         dist.init_process_group(backend, timeout=datetime.timedelta(minutes=timeout_minutes),
                                 device_id=device if device.type == "cuda" else None)
     return DistInfo(rank, local_rank, world, device)
+
+
+def parallelize(model: nn.Module, *, fsdp: bool, activation_checkpointing: bool = False,
+                compile: bool = False, reshard_after_forward: bool = False,
+                param_dtype: torch.dtype | None = None) -> nn.Module:
+    """Activation checkpointing, then compile, then (with `fsdp`) FSDP2, in torchtitan's
+    order: checkpointing and compile wrap each block's own forward, and FSDP's hooks go
+    around the result."""
+    if activation_checkpointing:
+        apply_activation_checkpointing(model)
+    if compile:
+        apply_compile(model)
+    if fsdp:
+        apply_fsdp(model, reshard_after_forward=reshard_after_forward, param_dtype=param_dtype)
+    return model
 
 
 def apply_activation_checkpointing(model: nn.Module) -> None:

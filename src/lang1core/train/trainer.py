@@ -25,9 +25,10 @@ import math
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import torch
 import torch.distributed as dist
@@ -39,9 +40,7 @@ from lang1core.train.config import TrainConfig
 from lang1core.train.metrics import (
     MetricsLog, flops_per_token, memory_gb, peak_flops, truncate_after,
 )
-from lang1core.train.parallel import (
-    DistInfo, apply_activation_checkpointing, apply_compile, apply_fsdp, resolve_reshard,
-)
+from lang1core.train.parallel import DistInfo, parallelize, resolve_reshard
 from lang1core.train.schedule import WarmupCosine
 from lang1core.train.spikes import SpikeDetector
 
@@ -54,6 +53,19 @@ class Loader(Protocol):
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
     def state_dict(self) -> dict: ...
     def load_state_dict(self, state: dict) -> None: ...
+
+
+class Model(Protocol):
+    """What the trainer needs from a model (lang1core.model.Llama): its shape, a loss, a
+    parameter count and a way to allocate and initialise itself after being built on the
+    meta device; `.blocks` for parallel.parallelize."""
+
+    config: Any  # n_layers, dim, tie_embeddings
+    blocks: nn.ModuleList
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor: ...
+    def num_params(self, exclude_embeddings: bool = False) -> int: ...
+    def materialize(self, device: torch.device, seed: int) -> nn.Module: ...
 
 
 # make_loader(split, batch_size, seq_len, rank, world_size, seed) -> Loader
@@ -79,7 +91,7 @@ class TrainResult:
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, build_model: Callable[[], nn.Module],
+    def __init__(self, cfg: TrainConfig, build_model: Callable[[], Model],
                  make_loader: LoaderFactory, run_dir: str | Path, *, dist_info: DistInfo,
                  save_hf: SaveHF | None = None, eval_hook: EvalHook | None = None,
                  label: str = "model", extra_meta: dict | None = None,
@@ -124,41 +136,22 @@ class Trainer:
     def _setup(self) -> None:
         cfg, d = self.cfg, self.d
         torch.manual_seed(cfg.seed)
-        # Under FSDP a model with `init_weights` is built on the meta device, sharded, then
-        # materialised shard by shard, so no rank ever holds the full float32 model (a 7B
-        # model is 27 GB). Tied embeddings would be untied by to_empty: built whole instead.
+        # Built on the meta device, wrapped (parallel.parallelize), then allocated and
+        # initialised by the model's own materialize: under FSDP no rank ever holds the full
+        # float32 model (a 7B model is 27 GB), and the weights equal an unsharded init's.
         with torch.device("meta"):
-            probe = self.build_model()
-        tied = getattr(getattr(probe, "config", None), "tie_embeddings", False)
-        meta_init = self.fsdp and hasattr(probe, "init_weights") and not tied
-        if meta_init:
-            model = probe
-        else:
-            del probe
             model = self.build_model()
-            if hasattr(model, "init_weights"):
-                model.init_weights(cfg.seed)
-        self.n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
-        mc = getattr(model, "config", None)
-        emb = getattr(model, "tok_embeddings", None)
-        n_dense = self.n_params - (emb.weight.numel() if emb is not None and not tied else 0)
-        self.flops_per_token = flops_per_token(
-            n_dense, getattr(mc, "n_layers", 0), getattr(mc, "dim", 0), cfg.seq_len)
+        mc = model.config
+        self.n_params = model.num_params()
+        # every matrix multiply's FLOPs: a tied embedding is also the output projection
+        n_dense = model.num_params(exclude_embeddings=not mc.tie_embeddings)
+        self.flops_per_token = flops_per_token(n_dense, mc.n_layers, mc.dim, cfg.seq_len)
         self.peak = peak_flops(d.device)
-        if not meta_init:
-            model.to(d.device)
-        if cfg.activation_checkpointing:
-            apply_activation_checkpointing(model)
-        if cfg.compile:
-            apply_compile(model)
-        if self.fsdp:
-            apply_fsdp(model, reshard_after_forward=resolve_reshard(
-                cfg.reshard_after_forward, self.n_params),
-                param_dtype=torch.bfloat16 if self.bf16 else None)
-        if meta_init:
-            model.to_empty(device=d.device)
-            model.init_weights(cfg.seed)
-        self.model = model
+        model = parallelize(model, fsdp=self.fsdp, activation_checkpointing=cfg.activation_checkpointing,
+                            compile=cfg.compile,
+                            reshard_after_forward=resolve_reshard(cfg.reshard_after_forward, self.n_params),
+                            param_dtype=torch.bfloat16 if self.bf16 else None)
+        self.model = model.materialize(d.device, cfg.seed)
         decay = [p for p in model.parameters() if p.ndim >= 2]  # matrices; not norms/biases
         no_decay = [p for p in model.parameters() if p.ndim < 2]
         self.optimizer = torch.optim.AdamW(
@@ -375,131 +368,161 @@ class Trainer:
         return report
 
     def fit(self) -> TrainResult:
-        cfg, d = self.cfg, self.d
+        """Train to the token budget (or early stop), resuming from the newest checkpoint;
+        publish the snapshots and final/."""
         self._setup()
         kernel_report = self._check_kernels()
         resumed = self._resume()
-        metrics = (MetricsLog(self.ck_dir / "metrics.csv",
-                              self.ck_dir / "tensorboard" if cfg.tensorboard else None)
-                   if d.is_main else None)
-        if metrics is not None:
-            for kernel, res in kernel_report.get("kernels", {}).items():
-                # kernel_ok:<kernel> or kernel_fallback:<kernel>, value = worst relative error
-                metrics.write("event", self.step, self.tokens,
-                              name=f"kernel_{'ok' if res['ok'] else 'fallback'}:{kernel}",
-                              value=res.get("relative_error", ""))
+        metrics = self._open_metrics(kernel_report)
         if not resumed:
-            log.info("pretraining %s: %.1fM parameters, %d steps x %d tokens (batch %d = %d "
-                     "micro x %d rank(s) x %d accumulation), %s on %s", self.label,
-                     self.n_params / 1e6, self.total_steps, self.tokens_per_step, cfg.batch_size,
-                     cfg.micro_batch_size, d.world_size, self.accum,
-                     "bf16 autocast" if self.bf16 else "fp32", d.device)
-            self.save()  # step 0: the first rollback target
-            if cfg.eval_interval:
-                # Where the loss starts, so a run shows how far pretraining took it. Every rank
-                # evaluates (the loss is all-reduced); rank 0 writes it.
-                val0 = self.evaluate()
-                if metrics is not None:
-                    metrics.write("val", 0, 0, loss=val0)
+            self._start(metrics)
         result = TrainResult(self.step, self.tokens, None)
         first_step = self.step  # result.losses[i] is the loss of step first_step + i + 1
-        bar = None
-        if self.progress:
-            from tqdm import tqdm
-            bar = tqdm(total=self.total_steps, initial=self.step, unit="step",
-                       desc=f"pretrain {self.label}")
+        bar = self._progress_bar()
         self.model.train()
-        # throughput counts training time only: `paused` collects eval/checkpoint/snapshot time
-        t0, paused, t_tokens = time.perf_counter(), 0.0, 0
+        clock = _Throughput()
         early = False
         while self.step < self.total_steps and not early:
             lr = self.scheduler.apply()
-            try:
-                loss, norm = self._train_step()
-            except RuntimeError as err:  # torch.OutOfMemoryError is one
-                if self._is_oom(err):
-                    raise TrainingFailed(self._oom_message(err)) from err
-                if self.fsdp:
-                    raise TrainingFailed(
-                        f"rank {d.rank}/{d.world_size} pretraining {self.label} (micro_batch_size "
-                        f"{cfg.micro_batch_size}) failed in a collective at step {self.step + 1}; "
-                        f"another rank most likely died (out of memory or killed): see the first "
-                        f"error in the log / torchrun summary. Cause: {err}") from err
-                raise
+            loss, norm = self._guarded_train_step()
             reason = self.spikes.check(loss) or (None if math.isfinite(norm) else "non-finite")
             if reason:
                 self._rollback(reason, loss, metrics)
                 result.rollbacks = self.rollbacks
                 del result.losses[max(0, self.step - first_step):]
-                t0, paused, t_tokens = time.perf_counter(), 0.0, 0
+                clock.reset()
                 if bar is not None:
                     bar.n = self.step
                 continue
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scheduler.step()
-            self.spikes.accept(loss)
-            self.step += 1
-            self.tokens += self.tokens_per_step
-            t_tokens += self.tokens_per_step
-            self.interval_losses.append(loss)
+            self._apply_step(loss)
+            clock.tokens += self.tokens_per_step
             result.losses.append(loss)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}")
-
             last = self.step == self.total_steps
-            if self.step % cfg.log_interval == 0 or last:
-                if self.d.device.type == "cuda":
-                    torch.cuda.synchronize()
-                dt = time.perf_counter() - t0 - paused
-                tps = t_tokens / dt if dt > 0 else float("nan")
-                mfu = (self.flops_per_token * tps / (self.peak * d.world_size)
-                       if self.peak else "")
-                if metrics is not None:
-                    metrics.write("train", self.step, self.tokens,
-                                  loss=sum(self.interval_losses) / len(self.interval_losses),
-                                  lr=lr,
-                                  grad_norm=norm, tokens_per_s=tps, mfu=mfu,
-                                  memory_gb=memory_gb(d.device))
-                t0, paused, t_tokens = time.perf_counter(), 0.0, 0
-                self.interval_losses = []
-
-            t_pause = time.perf_counter()
-            if (cfg.eval_interval and self.step % cfg.eval_interval == 0) or last:
-                val = self.evaluate()
-                if metrics is not None:
-                    metrics.write("val", self.step, self.tokens, loss=val)
-                if val < self.best_val:
-                    self.best_val, self.bad_evals = val, 0
-                else:
-                    self.bad_evals += 1
-                if cfg.patience and self.bad_evals >= cfg.patience and not last:
-                    early = True
-                    log.info("early stop at step %d: validation loss %.4f has not improved on "
-                             "%.4f for %d evaluations", self.step, val, self.best_val,
-                             self.bad_evals)
-                    if metrics is not None:
-                        metrics.write("event", self.step, self.tokens, name="early_stop",
-                                      value=self.best_val)
-            if self.step in self.snapshot_steps:
-                self._snapshot(self.snapshot_steps[self.step], metrics)
-            if (self.ckpt_every_steps and self.step % self.ckpt_every_steps == 0) or last or early:
-                self.save()
-            paused += time.perf_counter() - t_pause
+            if self.step % self.cfg.log_interval == 0 or last:
+                self._log_train(metrics, lr, norm, clock)
+            with clock.paused():
+                early = self._validate(metrics, last)
+                if self.step in self.snapshot_steps:
+                    self._snapshot(self.snapshot_steps[self.step], metrics)
+                if (self.ckpt_every_steps and self.step % self.ckpt_every_steps == 0) or last or early:
+                    self.save()
             if self.step_callback is not None:
                 self.step_callback(self)
-
         if bar is not None:
             bar.close()
-        # snapshots not reached because of early stopping get the final weights
-        for s, i in sorted(self.snapshot_steps.items()):
+        self._finish(metrics, early)
+        result.step, result.tokens, result.final_dir = self.step, self.tokens, self.run_dir / "final"
+        result.rollbacks, result.early_stopped = self.rollbacks, early
+        return result
+
+    # --- the loop's steps -------------------------------------------------------------
+    def _open_metrics(self, kernel_report: dict) -> MetricsLog | None:
+        """The live metrics log (rank 0 only), opened with the kernel self-check's verdicts."""
+        if not self.d.is_main:
+            return None
+        metrics = MetricsLog(self.ck_dir / "metrics.csv",
+                             self.ck_dir / "tensorboard" if self.cfg.tensorboard else None)
+        for kernel, res in kernel_report.get("kernels", {}).items():
+            # kernel_ok:<kernel> or kernel_fallback:<kernel>, value = worst relative error
+            metrics.write("event", self.step, self.tokens,
+                          name=f"kernel_{'ok' if res['ok'] else 'fallback'}:{kernel}",
+                          value=res.get("relative_error", ""))
+        return metrics
+
+    def _start(self, metrics: MetricsLog | None) -> None:
+        """A fresh run: say what it trains, checkpoint step 0 (the first rollback target) and
+        record where the validation loss starts, so a run shows how far pretraining took it."""
+        cfg, d = self.cfg, self.d
+        log.info("pretraining %s: %.1fM parameters, %d steps x %d tokens (batch %d = %d "
+                 "micro x %d rank(s) x %d accumulation), %s on %s", self.label,
+                 self.n_params / 1e6, self.total_steps, self.tokens_per_step, cfg.batch_size,
+                 cfg.micro_batch_size, d.world_size, self.accum,
+                 "bf16 autocast" if self.bf16 else "fp32", d.device)
+        self.save()
+        if cfg.eval_interval:
+            val0 = self.evaluate()  # every rank evaluates (the loss is all-reduced); rank 0 writes
+            if metrics is not None:
+                metrics.write("val", 0, 0, loss=val0)
+
+    def _progress_bar(self):
+        if not self.progress:
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=self.total_steps, initial=self.step, unit="step", desc=f"pretrain {self.label}")
+
+    def _guarded_train_step(self) -> tuple[float, float]:
+        """_train_step, with an out-of-memory error or a dead peer rank named for the user."""
+        cfg, d = self.cfg, self.d
+        try:
+            return self._train_step()
+        except RuntimeError as err:  # torch.OutOfMemoryError is one
+            if self._is_oom(err):
+                raise TrainingFailed(self._oom_message(err)) from err
+            if self.fsdp:
+                raise TrainingFailed(
+                    f"rank {d.rank}/{d.world_size} pretraining {self.label} (micro_batch_size "
+                    f"{cfg.micro_batch_size}) failed in a collective at step {self.step + 1}; "
+                    f"another rank most likely died (out of memory or killed): see the first "
+                    f"error in the log / torchrun summary. Cause: {err}") from err
+            raise
+
+    def _apply_step(self, loss: float) -> None:
+        """Update the weights with the accepted step's gradients and advance the counters."""
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.spikes.accept(loss)
+        self.step += 1
+        self.tokens += self.tokens_per_step
+        self.interval_losses.append(loss)
+
+    def _log_train(self, metrics: MetricsLog | None, lr: float, norm: float, clock: "_Throughput") -> None:
+        """One `train` row: the interval's mean loss, throughput and MFU; starts a new interval."""
+        d = self.d
+        if d.device.type == "cuda":
+            torch.cuda.synchronize()
+        tps = clock.tokens_per_s()
+        mfu = self.flops_per_token * tps / (self.peak * d.world_size) if self.peak else ""
+        if metrics is not None:
+            metrics.write("train", self.step, self.tokens,
+                          loss=sum(self.interval_losses) / len(self.interval_losses), lr=lr,
+                          grad_norm=norm, tokens_per_s=tps, mfu=mfu, memory_gb=memory_gb(d.device))
+        clock.reset()
+        self.interval_losses = []
+
+    def _validate(self, metrics: MetricsLog | None, last: bool) -> bool:
+        """Validation at its interval (and at the end); True when patience ran out."""
+        cfg = self.cfg
+        if not ((cfg.eval_interval and self.step % cfg.eval_interval == 0) or last):
+            return False
+        val = self.evaluate()
+        if metrics is not None:
+            metrics.write("val", self.step, self.tokens, loss=val)
+        if val < self.best_val:
+            self.best_val, self.bad_evals = val, 0
+        else:
+            self.bad_evals += 1
+        if not (cfg.patience and self.bad_evals >= cfg.patience and not last):
+            return False
+        log.info("early stop at step %d: validation loss %.4f has not improved on %.4f for %d "
+                 "evaluations", self.step, val, self.best_val, self.bad_evals)
+        if metrics is not None:
+            metrics.write("event", self.step, self.tokens, name="early_stop", value=self.best_val)
+        return True
+
+    def _finish(self, metrics: MetricsLog | None, early: bool) -> None:
+        """Snapshots not reached (early stop) get the final weights; publish final/, and on
+        rank 0 copy metrics.csv and the snapshots out of checkpoints/."""
+        for _, i in sorted(self.snapshot_steps.items()):
             if i not in self.done_snapshots:
                 self._snapshot(i, metrics)
-        final = self.run_dir / "final"
-        self._publish_hf(final, {"early_stopped": early, "rollbacks": self.rollbacks,
-                                 "best_val_loss": self.best_val})
-        if d.is_main:
+        self._publish_hf(self.run_dir / "final", {"early_stopped": early, "rollbacks": self.rollbacks,
+                                                  "best_val_loss": self.best_val})
+        if self.d.is_main:
             metrics.close()
             with published_file(self.run_dir / "metrics.csv") as tmp:
                 shutil.copyfile(self.ck_dir / "metrics.csv", tmp)
@@ -510,6 +533,26 @@ class Trainer:
                     shutil.copytree(self.ck_dir / "snapshots" / str(i), tmp, dirs_exist_ok=True)
         if self.fsdp:
             dist.barrier()
-        result.step, result.tokens, result.final_dir = self.step, self.tokens, final
-        result.rollbacks, result.early_stopped = self.rollbacks, early
-        return result
+
+
+class _Throughput:
+    """Training tokens per second since the last reset, not counting paused time
+    (validation, snapshots, checkpoints)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.t0, self.paused_s, self.tokens = time.perf_counter(), 0.0, 0
+
+    @contextmanager
+    def paused(self):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.paused_s += time.perf_counter() - t
+
+    def tokens_per_s(self) -> float:
+        dt = time.perf_counter() - self.t0 - self.paused_s
+        return self.tokens / dt if dt > 0 else float("nan")
