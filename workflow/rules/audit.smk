@@ -4,6 +4,7 @@
 # then the model with its full card in results/share/{name}/ (lang1core.audit.card).
 
 from lang1core.audit import rules as audit_rules
+from lang1core.audit.settings import audit_settings
 
 AUDIT = config["audit"]
 AUDIT_NAMES = audit_rules.audited(config)
@@ -26,12 +27,7 @@ rule audit:
     threads: AUDIT["threads"]
     params:
         model_dir=lambda wc: audit_rules.model_dir(wc.name, res),
-        settings={
-            k: v
-            for k, v in AUDIT.items()
-            if k
-            not in ("pretrained", "finetuned", "reference_model", "device", "threads")
-        },
+        settings=audit_settings(config).to_dict(),
         device=AUDIT["device"],
         seed=config["seed"],
     script:
@@ -56,7 +52,7 @@ rule audit_figure:
     conda:
         ENV
     params:
-        style=config.get("figures", {}),
+        style=config["figures"],
         note="synthetic data" if config["source"] == "synthetic" else None,
     script:
         "../scripts/audit_figure.py"
@@ -110,7 +106,7 @@ rule model_card:
         model_dir=lambda wc: audit_rules.model_dir(
             audit_rules.name_of_share(wc.base, wc.variant), res
         ),
-        split=config.get("figures", {}).get("split", "temporal_2024"),
+        split=config["figures"]["split"],
     script:
         "../scripts/model_card.py"
 

@@ -22,9 +22,7 @@ REMEDE_READY = Path(REMEDE_MANIFEST).exists() or any(
 EVAL_CONDITIONAL_INPUTS = {
     task: (
         [res("remede", task, f"{s}.parquet") for s in EVAL_SPLITS_ALL]
-        if REMEDE_READY
-        and {"mortality", "los"}
-        <= set(config.get("remede", {}).get("tasks", ["mortality", "los"]))
+        if REMEDE_READY and {"mortality", "los"} <= set(REMEDE_TASKS)
         else []
     )
     for task in ("mortality", "los")
@@ -107,7 +105,7 @@ rule claims:
         ENV
     params:
         settings=asdict(CLAIMS),
-        tasks=globals().get("REMEDE_TASKS", list(config["remede"]["tasks"])),
+        tasks=REMEDE_TASKS,
         seed=config["seed"],
         source=config["source"],
     script:
