@@ -126,7 +126,7 @@ def build(cls: type[T], values: dict, source: str) -> T:
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"{source}: unknown setting(s) {unknown}; expected some of {sorted(known)}")
+        raise ConfigError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(known)}")
     try:
         return cls(**values)
     except (TypeError, ValueError) as err:
