@@ -232,6 +232,33 @@ def test_score_cli_builds_what_the_rules_build():
     assert score_settings(cli("score", "model", "examples.parquet")) == ScoreSettings()
 
 
+def test_figures_cli_builds_what_the_rules_build():
+    from lang1core.figures.cli import figure_options
+    from lang1core.figures.common import options_from_config
+
+    files = [str(p) for p in config_files("test")]
+    config = load_config(files)
+    built = options_from_config(config["figures"], config["source"])  # workflow/scripts/figures_render.py
+    assert figure_options(cli("figures", "t", "o", "--config", *files)) == built
+    assert figure_options(cli("figures", "t", "o", "--config", *files, "--split", "test")) == \
+        dataclasses.replace(built, split="test")
+    assert figure_options(cli("figures", "t", "o")) == Options()
+
+
+def test_remede_cli_builds_what_the_rules_build():
+    from lang1core.remede.command import build_settings
+
+    files = [str(p) for p in config_files("test")]
+    config = load_config(files)
+    built = BuildConfig.from_dict(config["remede"], seed=config["seed"],  # workflow/scripts/remede_tasks.py
+                                  held_out_site=config["held_out_site"])
+    assert build_settings(cli("remede", "v", "o", "--config", *files)) == \
+        (built, config["finetune"]["max_note_tokens"])
+    cfg, _ = build_settings(cli("remede", "v", "o", "--config", *files, "--split-by", "encounter", "--seed", "9"))
+    assert cfg == dataclasses.replace(built, split_by="encounter", seed=9)
+    assert build_settings(cli("remede", "v", "o")) == (BuildConfig(), ScoreSettings().max_note_tokens)
+
+
 def test_audit_settings_come_from_the_section_and_the_master_seed(tmp_path):
     overlay = tmp_path / "o.yaml"
     overlay.write_text(yaml.safe_dump({"seed": 11, "audit": {"n_notes": 5, "thresholds": {"max_mia_auroc": 0.7}}}))
