@@ -31,19 +31,19 @@ def main() -> None:
     import json
 
     import torch
-    import yaml
 
     from lang1core.audit import run as R
     from lang1core.audit.canaries import from_manifest
     from lang1core.audit.exposure import canary_exposures
     from lang1core.audit.extraction import extraction
     from lang1core.audit.notes import matched_notes
-    from lang1core.audit.settings import AuditSettings
+    from lang1core.audit.settings import audit_settings
     from lang1core.finetune.models import load_model_dir
 
     torch.set_num_threads(args.threads)
-    section = (yaml.safe_load(args.config.read_text()) or {}).get("audit", {})
-    s = AuditSettings.from_dict({k: v for k, v in section.items() if k in AuditSettings.__dataclass_fields__})
+    from lang1core.settings import load_config
+
+    s = audit_settings(load_config([args.config]))
     train, stats = args.mix / "train.parquet", json.loads((args.mix / "mix_stats.json").read_text())
     clean, patients = args.results / "corpus" / "clean.parquet", args.results / "validated" / "patients.parquet"
     model, tok = load_model_dir(args.model, torch.device("cpu"))

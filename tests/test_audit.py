@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import audit_helpers as H
 import numpy as np
@@ -225,12 +226,14 @@ def test_cli_outputs_hold_no_note_text_or_identifier(world, tmp_path):
     (results / "validated").mkdir()
     (results / "corpus" / "clean.parquet").symlink_to(world["clean"])
     (results / "validated" / "patients.parquet").symlink_to(world["patients"])
-    cfg = tmp_path / "c.yaml"
+    cfg = tmp_path / "c.yaml"  # an overlay on config.yaml, as the workflow reads it
     cfg.write_text(yaml.safe_dump({"seed": 0, "audit": {k: v for k, v in SETTINGS.items() if k != "seed"}}))
+    repo_config = Path(__file__).resolve().parents[1] / "config.yaml"
     out = tmp_path / "a.json"
     proc = subprocess.run([sys.executable, "-m", "lang1core.cli", "audit", str(world["memorised"]),
                            "--mix", str(world["train"].parent),
-                           "--results", str(results), "--reference", str(world["fresh"]), "--config", str(cfg),
+                           "--results", str(results), "--reference", str(world["fresh"]),
+                           "--config", str(repo_config), str(cfg),
                            "--out", str(out)], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert out.with_suffix(".png").stat().st_size > 0

@@ -18,8 +18,12 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))  # this checkout's lang1core, also without an install
+
+from lang1core.settings import ROOT_SCHEMA, ConfigError, load_schema  # noqa: E402
+from lang1core.settings import resolve as resolve_ref  # noqa: E402
+
 SCHEMAS = REPO / "workflow" / "schemas"
-ROOT_SCHEMA = "config.schema.yaml"
 OUT = REPO / "docs" / "config.md"
 
 HEADER = """# Configuration reference
@@ -38,30 +42,17 @@ a source). What the settings mean for the study is in [study.md](study.md).
 
 
 def load(name: str) -> dict:
-    path = SCHEMAS / name
     try:
-        return yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise SystemExit(f"{path}: cannot read schema ({err})") from err
+        return load_schema(name, SCHEMAS)
+    except ConfigError as err:
+        raise SystemExit(str(err)) from err
 
 
 def resolve(node: dict, doc: dict) -> tuple[dict, dict]:
-    """Follow `$ref` (to another schema file or to this file's `$defs`); keys beside the
-    reference (description, default) win over the referenced node's. Returns (node, the
-    document its own references resolve in)."""
-    while "$ref" in node:
-        ref = node["$ref"]
-        if ref.startswith("#/"):
-            target = doc
-            for part in ref[2:].split("/"):
-                if part not in target:
-                    raise SystemExit(f"{SCHEMAS}: unresolvable reference {ref!r}")
-                target = target[part]
-        else:
-            doc = load(ref)
-            target = doc
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node, doc
+    try:
+        return resolve_ref(node, doc, SCHEMAS)
+    except ConfigError as err:
+        raise SystemExit(str(err)) from err
 
 
 def describe_type(node: dict, doc: dict) -> str:

@@ -3,6 +3,7 @@
 # leakage -> results/audit/{name}.json and a figure; the verdicts in summary.md (report);
 # then the model with its full card in results/share/{name}/ (lang1core.audit.card).
 
+from lang1core.audit.settings import audit_settings
 
 AUDIT = config["audit"]
 AUDIT_NAMES = audit_names.audited(config)
@@ -25,12 +26,7 @@ rule audit:
     threads: AUDIT["threads"]
     params:
         model_dir=lambda wc: audit_model_dir(wc.name),
-        settings={
-            k: v
-            for k, v in AUDIT.items()
-            if k
-            not in ("pretrained", "finetuned", "reference_model", "device", "threads")
-        },
+        settings=audit_settings(config).to_dict(),
         device=AUDIT["device"],
         seed=config["seed"],
     script:
@@ -55,7 +51,7 @@ rule audit_figure:
     conda:
         ENV
     params:
-        style=config.get("figures", {}),
+        style=config["figures"],
         note="synthetic data" if config["source"] == "synthetic" else None,
     script:
         "../scripts/audit_figure.py"
@@ -109,7 +105,7 @@ rule model_card:
         model_dir=lambda wc: audit_model_dir(
             audit_names.name_of_share(wc.base, wc.variant)
         ),
-        split=config.get("figures", {}).get("split", "temporal_2024"),
+        split=config["figures"]["split"],
     script:
         "../scripts/model_card.py"
 

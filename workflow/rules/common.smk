@@ -5,15 +5,22 @@ import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from lang1core.audit import names as audit_names
 from lang1core.contracts import SCRATCH, parse_snapshot
 from lang1core.corpus.mix import CLINICAL
 from lang1core.export.contract import TABLE_ORDER
 from lang1core.export.reading import ExportSchemaError, find_table_file
+from lang1core.settings import ConfigError, check_config
 
-validate(config, "../schemas/config.schema.yaml")
+# Validated, with every schema default filled in (also inside each stage's section), exactly
+# as `lang1 ... --config` reads it: rules read keys directly, without fallbacks of their own.
+try:
+    check_config(
+        config, "the workflow config", Path(workflow.basedir, "workflow", "schemas")
+    )
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
 
 # Every path the workflow writes lives under this root.
 R = config["results"]

@@ -92,7 +92,7 @@ rule corpus_mix:
         weights=lambda wildcards: CORPUS["mixes"][wildcards.mix],
         cutoff=CORPUS["cutoff"],
         exclude_periods=CORPUS["exclude_periods"],
-        held_out_site=config.get("held_out_site"),
+        held_out_site=config["held_out_site"],
         val_fraction=CORPUS["val_fraction"],
         min_val_documents=CORPUS["min_val_documents"],
         canaries=canary_settings(CORPUS, config["source"]),

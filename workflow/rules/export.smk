@@ -41,8 +41,8 @@ rule validate_export:
         ENV
     params:
         dir=lambda wildcards: export_folder(),
-        format=config["export"].get("format", "auto"),
-        max_reject_rate=config["export"].get("max_reject_rate", 0.05),
+        format=config["export"]["format"],
+        max_reject_rate=config["export"]["max_reject_rate"],
         export=config["export"],
     script:
         "../scripts/export_validate.py"
@@ -63,7 +63,7 @@ rule export_readiness:
     params:
         remede=config["remede"],
         seed=config["seed"],
-        held_out_site=config.get("held_out_site"),
+        held_out_site=config["held_out_site"],
         # A site's own export must feed every configured task; the synthetic and MIMIC-III
         # sources report readiness without failing on it (MIMIC-III needs its own windows).
         require_ready=config["source"] == "export",

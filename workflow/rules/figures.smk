@@ -10,7 +10,7 @@ from lang1core.figures.registry import DATASET_TABLES, FIGURES
 report: "../report/workflow.rst"
 
 
-FIG_FORMATS = config["figures"].get("formats", ["pdf", "png"])
+FIG_FORMATS = config["figures"]["formats"]
 FIG_DATA = {
     "synthetic": "the built-in synthetic hospital (made-up patients, not real data)",
     "export": "this site's EHR export",
@@ -58,7 +58,7 @@ for _name, (_tables, _category, _title) in [
             figures=config["figures"],
             source=config["source"],
             data=FIG_DATA,
-            split=config["figures"].get("split", "temporal_2024"),
+            split=config["figures"]["split"],
         script:
             "../scripts/figures_render.py"
 

@@ -100,7 +100,7 @@ rule finetune_train:
         work_dir=lambda wc: res("finetune", wc.model, wc.recipe),
         splits=FT_SPLITS,
         settings=FT,
-        model_section=config.get("model", {}),
+        model_section=config["model"],
         seed=config["seed"],
     script:
         "../scripts/finetune_train.py"
@@ -143,7 +143,7 @@ use rule finetune_train as finetune_efficiency with:
         work_dir=lambda wc: res("finetune", wc.model, f"{wc.task}-n{wc.n}"),
         splits=FT_SPLITS,
         settings=FT,
-        model_section=config.get("model", {}),
+        model_section=config["model"],
         seed=config["seed"],
 
 

@@ -7,11 +7,11 @@ from lang1core.contracts import SCRATCH, snapshot_name
 FT = config["finetune"]
 FT_TASKS = REMEDE_TASKS
 # Tasks with runs of their own (single-task, data-efficiency, TF-IDF); null: all of them.
-FT_OWN_TASKS = [t for t in (FT.get("tasks") or FT_TASKS) if t in FT_TASKS]
+FT_OWN_TASKS = [t for t in (FT["tasks"] or FT_TASKS) if t in FT_TASKS]
 FT_SPLITS = list(FT["predict_splits"])
 # The reading-comprehension probe (Fig. 3a), answered in zero-shot and trajectory runs.
 FT_PROBE_SPLITS = list(REMEDE_PROBE_SPLITS) if FT["probe"] else []
-FT_HF = dict(FT.get("hf_models") or {})
+FT_HF = dict(FT["hf_models"])
 FT_SNAPSHOTS = [
     snapshot_name(m, i)
     for m in FT["snapshot_models"]

@@ -3,7 +3,7 @@
 # R/pretrain/{model}/checkpoints/ and are deliberately not outputs: Snakemake deletes the outputs of a failed job, and a rerun
 # of a killed job must find the checkpoints to resume from.
 
-from lang1core.train.rules import train_settings
+from lang1core.train.config import preset_of, train_config
 
 PRETRAIN = config["pretrain"]
 PRETRAIN_MODELS = list(PRETRAIN["models"])
@@ -41,15 +41,13 @@ rule pretrain:
         shard_dir=lambda wildcards: res(
             "shards", PRETRAIN["models"][wildcards.model]["mix"]
         ),
-        train=lambda wildcards: train_settings(
-            PRETRAIN, wildcards.model, config["seed"]
-        ),
-        preset=lambda wildcards: PRETRAIN["models"][wildcards.model].get("preset"),
-        model_section=config.get("model", {}),
+        train=lambda wildcards: train_config(config, wildcards.model).to_dict(),
+        preset=lambda wildcards: preset_of(config, wildcards.model),
+        model_section=config["model"],
         gpus=PRETRAIN["gpus"],
         config_section=lambda wildcards: {
-            "pretrain": train_settings(PRETRAIN, wildcards.model, config["seed"]),
-            "model": config.get("model", {}),
+            "pretrain": train_config(config, wildcards.model).to_dict(),
+            "model": config["model"],
             "mix": PRETRAIN["models"][wildcards.model]["mix"],
         },
         seed=config["seed"],

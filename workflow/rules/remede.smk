@@ -2,17 +2,16 @@
 # examples about one note, with time-based splits, the reading-comprehension probe, the study's Tables B1-B7 and
 # lm-evaluation-harness task files. Reads only R/validated/.
 
+from lang1core.remede.config import BuildConfig
 from lang1core.remede.tasks import SPLITS as REMEDE_SPLITS
 
-REMEDE_TASKS = list(
-    config["remede"].get("tasks", ["readmission", "mortality", "los", "cci", "denial"])
+# The tasks' settings as the build script makes them (BuildConfig holds the study's defaults).
+REMEDE = BuildConfig.from_dict(
+    config["remede"], seed=config["seed"], held_out_site=config["held_out_site"]
 )
-REMEDE_PROBE_SPLITS = list(config["remede"].get("probe_splits", ["val", "test"]))
-REMEDE_LM_EVAL_SPLITS = list(
-    config["remede"].get(
-        "lm_eval_splits", ["test", "temporal", "temporal_2024", "external"]
-    )
-)
+REMEDE_TASKS = list(REMEDE.tasks)
+REMEDE_PROBE_SPLITS = list(REMEDE.probe_splits)
+REMEDE_LM_EVAL_SPLITS = list(config["remede"]["lm_eval_splits"])
 REMEDE_TABLES = ["B1_counts", "B2_demographics"] + [
     "B3_readmission",
     "B4_mortality",
@@ -47,7 +46,7 @@ rule remede_tasks:
         # file_mode and dir_mode of the task files, which hold note text.
         export=config["export"],
         seed=config["seed"],
-        held_out_site=config.get("held_out_site"),
+        held_out_site=config["held_out_site"],
     script:
         "../scripts/remede_tasks.py"
 

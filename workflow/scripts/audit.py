@@ -17,7 +17,7 @@ sm = snakemake  # noqa: F821
 setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 p = sm.params
-settings = AuditSettings.from_dict({**p.settings, "seed": p.seed}, source="config audit section")
+settings = AuditSettings.from_dict(p.settings, source="config audit section")
 result = audit_model(p.model_dir, train_parquet=sm.input.train, mix_stats=sm.input.mix_stats,
                      clean_parquet=sm.input.clean, patients_parquet=sm.input.patients, settings=settings,
                      reference_dir=sm.input.get("reference"), device=p.device, name=sm.wildcards.name)

@@ -25,7 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="results folder holding corpus/clean.parquet and validated/patients.parquet")
     p.add_argument("--reference", type=Path, default=None,
                    help="reference model for the calibrated membership test (e.g. the generalist)")
-    p.add_argument("--config", type=Path, nargs="*", default=[], help="configs whose audit: section is used")
+    p.add_argument("--config", type=Path, nargs="*", default=[],
+                   help="workflow config files, merged in order, whose audit: section and seed are used "
+                        "(none: AuditSettings' defaults)")
     p.add_argument("--name", default=None, help="model name in the result (default: the directory's)")
     p.add_argument("--out", type=Path, default=Path("audit.json"), help="result JSON")
     p.add_argument("--figure", type=Path, nargs="*", default=None, help="figure files (default: OUT as .png)")
@@ -33,23 +35,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
-    from snakemake.utils import update_config
-
     from lang1core.audit.figure import draw
     from lang1core.audit.run import audit_model
-    from lang1core.audit.settings import AuditSettings
+    from lang1core.audit.settings import AuditSettings, audit_settings
     from lang1core.corpus.io import write_json
     from lang1core.logs import setup_logging
     from lang1core.provenance import provenance
 
+    from lang1core.settings import load_config
+
     setup_logging()
-    config: dict = {}
-    for path in args.config:
-        update_config(config, yaml.safe_load(path.read_text()) or {})
-    section = {k: v for k, v in (config.get("audit") or {}).items() if k in AuditSettings.__dataclass_fields__}
-    settings = AuditSettings.from_dict({"seed": config.get("seed", 3407), **section},
-                                       source=f"audit section of {[str(c) for c in args.config]}")
+    settings = audit_settings(load_config(args.config)) if args.config else AuditSettings()
     inputs = {"train": args.mix / "train.parquet", "mix_stats": args.mix / "mix_stats.json",
               "clean": args.results / "corpus" / "clean.parquet",
               "patients": args.results / "validated" / "patients.parquet"}

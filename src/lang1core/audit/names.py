@@ -19,7 +19,7 @@ def audited(config: dict) -> list[str]:
         if base not in pre or not recipe:
             raise ValueError(f"audit.finetuned entry {run!r}: expected 'MODEL/RECIPE' with MODEL one of "
                              f"pretrain.models ({pre})")
-        if not config["finetune"].get("save_checkpoints", True):
+        if not config["finetune"]["save_checkpoints"]:
             raise ValueError(f"audit.finetuned lists {run!r} but finetune.save_checkpoints is false, so the "
                              f"finetuned model is not kept (set it true, or audit.finetuned: [])")
     return names + list(a["finetuned"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
+
+from lang1core.settings import ConfigError, build
 
 THRESHOLDS = {
     # Mean canary exposure (bits) at any repetition count; chance is about 1.44.
@@ -36,20 +38,27 @@ class AuditSettings:
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "audit settings") -> AuditSettings:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"{source}: unknown key(s) {unknown} (known: {sorted(known)})")
         values = dict(values)
         bad = sorted(set(values.get("thresholds") or {}) - set(THRESHOLDS))
         if bad:
-            raise ValueError(f"{source}: unknown threshold(s) {bad} (known: {sorted(THRESHOLDS)})")
+            raise ConfigError(f"{source}: unknown threshold(s) {bad} (known: {sorted(THRESHOLDS)})")
         values["thresholds"] = {**THRESHOLDS, **(values.get("thresholds") or {})}
-        s = cls(**values)
+        s = build(cls, values, source)
         if s.prefix_tokens + max(s.suffix_tokens, s.sample_tokens) > s.max_tokens:
-            raise ValueError(f"{source}: prefix_tokens + suffix_tokens (or sample_tokens) must fit in "
-                             f"max_tokens={s.max_tokens}")
+            raise ConfigError(f"{source}: prefix_tokens + suffix_tokens (or sample_tokens) must fit in "
+                              f"max_tokens={s.max_tokens}")
         return s
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# Keys of the `audit:` section that choose what is audited and where it runs, not how.
+RULE_KEYS = ("pretrained", "finetuned", "reference_model", "device", "threads")
+
+
+def audit_settings(config: dict) -> AuditSettings:
+    """The one way the `audit:` section becomes AuditSettings, for the workflow's rule and
+    `lang1 audit --config` alike (config checked by lang1core.settings.check_config)."""
+    section = {k: v for k, v in config["audit"].items() if k not in RULE_KEYS}
+    return AuditSettings.from_dict({**section, "seed": config["seed"]}, source="config audit section")

@@ -26,18 +26,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
-    from snakemake.utils import update_config
-
     from lang1core.evaluate.claims import UNUSED_KINDS, ClaimSettings
     from lang1core.evaluate.claims_report import write_claims
     from lang1core.contracts import read_table
     from lang1core.logs import setup_logging
+    from lang1core.settings import load_config
 
     setup_logging()
-    config: dict = {}
-    for path in args.config:
-        update_config(config, yaml.safe_load(path.read_text()) or {})
+    config = load_config(args.config)
     settings = ClaimSettings.from_config(config)
     r = args.results
     runs = read_table(r / "tables" / "runs.csv", "runs")

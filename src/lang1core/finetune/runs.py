@@ -39,7 +39,7 @@ class ScoreSettings:
     max_examples: int | None = None  # cap per split (seeded sample; None = all)
     full_splits: tuple[str, ...] = ()  # splits scored in full whatever max_examples says...
     full_tasks: tuple[str, ...] | None = None  # ...for these tasks (None: all; a finetune: its own)
-    seed: int = 0
+    seed: int = 3407  # the study's seed; the workflow passes the config's
 
     def cap(self, split: str, task: str) -> int | None:
         if self.full_tasks is not None and task not in self.full_tasks:
@@ -321,12 +321,14 @@ def run_tfidf(*, task, remede_dir, splits, out_dir, config, seed, max_features=5
 
 def settings_from_config(section: dict, seed: int, lora: bool = False
                          ) -> tuple[ScoreSettings, TrainSettings]:
-    """The workflow's `finetune:` section (already validated) as the run settings."""
-    s = dict(section)
+    """The one way the `finetune:` section becomes run settings, for the workflow's rules and
+    `lang1 score --config` alike. `section` is checked, with the schema's defaults filled in
+    (lang1core.settings.check_config), so every key is present."""
+    s = section
     score_settings = ScoreSettings(
         max_note_tokens=int(s["max_note_tokens"]), k_shot=int(s["k_shot"]),
-        batch_size=int(s["eval_batch_size"]), max_examples=s.get("max_predict_examples"),
-        full_splits=tuple(s.get("full_splits") or ()), seed=seed,
+        batch_size=int(s["eval_batch_size"]), max_examples=s["max_predict_examples"],
+        full_splits=tuple(s["full_splits"]), seed=seed,
     )
     loop = LoopConfig(
         max_steps=int(s["max_steps"]), batch_size=int(s["batch_size"]),
@@ -334,14 +336,13 @@ def settings_from_config(section: dict, seed: int, lora: bool = False
         weight_decay=float(s["weight_decay"]), betas=tuple(float(b) for b in s["betas"]),
         eps=float(s["eps"]), eval_batch_size=int(s["eval_batch_size"]), seed=seed,
     )
-    lo = s.get("lora") or {}
+    lo = s["lora"]
     train = TrainSettings(
-        loop=loop, lr=s.get("lr"), search_trials=int(s["search_trials"]),
+        loop=loop, lr=s["lr"], search_trials=int(s["search_trials"]),
         search_steps=int(s["search_steps"]), lr_min=float(s["lr_range"][0]),
-        lr_max=float(s["lr_range"][1]), max_eval_examples=s.get("max_eval_examples"),
-        lora=lora, lora_rank=int(lo.get("rank", 8)), lora_alpha=float(lo.get("alpha", 16)),
-        lora_dropout=float(lo.get("dropout", 0.05)),
-        lora_targets=tuple(lo.get("targets", ("q", "v"))),
-        save_checkpoint=bool(s.get("save_checkpoints", True)),
+        lr_max=float(s["lr_range"][1]), max_eval_examples=s["max_eval_examples"],
+        lora=lora, lora_rank=int(lo["rank"]), lora_alpha=float(lo["alpha"]),
+        lora_dropout=float(lo["dropout"]), lora_targets=tuple(lo["targets"]),
+        save_checkpoint=bool(s["save_checkpoints"]),
     )
     return score_settings, train

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from lang1core.settings import ConfigError, build
+
 
 @dataclass
 class SpikeConfig:
@@ -89,12 +91,33 @@ class TrainConfig:
                 f"reshard_after_forward {self.reshard_after_forward!r}: expected auto/true/false")
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown pretrain setting(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**values)
+    def from_dict(cls, values: dict, source: str = "pretrain settings") -> "TrainConfig":
+        return build(cls, values, source)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# Keys of a `pretrain.models` entry that choose the data and architecture; its other keys
+# override the shared TrainConfig fields for that model.
+MODEL_KEYS = ("mix", "preset")
+TRAIN_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.name != "seed")
+
+
+def train_config(config: dict, model: str) -> TrainConfig:
+    """The one way a pretraining run's settings are made, for the workflow's rule and
+    `lang1 pretrain --config` alike: from a checked workflow config
+    (lang1core.settings.check_config), the `pretrain:` section's shared settings, then the
+    model's own overrides, with the config's master seed."""
+    section = config["pretrain"]
+    if model not in section["models"]:
+        raise ConfigError(f"pretrain.models has no model {model!r} (known: {sorted(section['models'])})")
+    values = {k: section[k] for k in TRAIN_FIELDS if k in section}
+    values.update({k: v for k, v in section["models"][model].items() if k not in MODEL_KEYS})
+    values["seed"] = config["seed"]
+    return TrainConfig.from_dict(values, source=f"pretrain (model {model})")
+
+
+def preset_of(config: dict, model: str) -> str | None:
+    """The model's own preset, or None for the `model:` section's."""
+    return config["pretrain"]["models"][model].get("preset")
