@@ -142,9 +142,9 @@ def test_readme_worked_example_reads_a_site_style_export(tmp_path, capsys):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     conf = yaml.safe_load(re.search(r"```yaml\n(# site\.yaml\n.*?)```", readme, re.S).group(1))
     rows, headers = valid_rows(), {t: list(h) for t, h in HEADERS.items()}
-    us_date = lambda v: f"{v[5:7]}/{v[8:10]}/{v[:4]}" if v else v  # noqa: E731
-    us_time = lambda v: f"{us_date(v[:10])} {v[11:16]}" if v else v  # noqa: E731
-    utc = lambda v: f"{v[:10]}T{v[11:16]}:00Z" if v else v  # noqa: E731
+    us_date = lambda v: f"{v[5:7]}/{v[8:10]}/{v[:4]}" if v else v
+    us_time = lambda v: f"{us_date(v[:10])} {v[11:16]}" if v else v
+    utc = lambda v: f"{v[:10]}T{v[11:16]}:00Z" if v else v
     for r in rows["patients"]:
         r[1] = us_date(r[1])
     for r in rows["encounters"]:

@@ -213,7 +213,7 @@ def test_kernel_switches_are_separate():
     assert kernels_in_use(tiny(attention="triton")) == ["attention"]
     assert kernels_in_use(tiny(norm="triton")) == ["rmsnorm"]
     assert kernels_in_use(tiny(loss="fused")) == ["fused_linear_ce"]
-    norms = lambda m: [x.use_triton for x in m.modules() if isinstance(x, RMSNorm)]  # noqa: E731
+    norms = lambda m: [x.use_triton for x in m.modules() if isinstance(x, RMSNorm)]
     assert not any(norms(Llama(tiny(attention="triton"))))
     assert all(norms(Llama(ModelConfig.from_section({"preset": "debug", "norm": "triton"}, n_layers=1))))
     with pytest.raises(ValueError, match="norm='fused'"):

@@ -11,10 +11,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the Agg backend
+import numpy as np  # noqa: E402 - after choosing the Agg backend
 
-from lang1core.figures.style import (  # noqa: E402
+from lang1core.figures.style import (  # noqa: E402 - after choosing the Agg backend
     FULL_WIDTH,
     Style,
     ci_yerr,
