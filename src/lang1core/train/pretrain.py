@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from lang1core.publish import write_json
 from lang1core.train.config import TrainConfig
 from lang1core.train.parallel import init_distributed
 from lang1core.train.trainer import Trainer, TrainResult
@@ -81,8 +82,7 @@ def launch(spec: dict[str, Any], gpus: int) -> None:
         pretrain(**spec)
         return
     spec_path = Path(spec["run_dir"]) / "checkpoints" / "launch.json"
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    spec_path.write_text(json.dumps(spec, indent=1, default=str))
+    write_json(spec_path, spec, indent=1, default=str)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
            f"--nproc_per_node={gpus}", "-m", "lang1core.train.pretrain", str(spec_path)]
     log.info("launching %s", " ".join(cmd))
