@@ -66,7 +66,7 @@ def encode_all(tok: Tokenizer, data: TaskData, max_note_tokens: int, max_seq_len
 
 
 def validation_metric(model, tok, val: dict[str, list[Encoded]], batch_size: int,
-                      min_class_examples: int = 1) -> float:
+                      min_class_examples: int) -> float:
     """Mean over tasks of the validation AUROC; a task whose validation split lacks two classes
     with `min_class_examples` each (a handful of deaths, or a single class) contributes
     its mean log-likelihood of the gold letter instead (still: higher is better), so early
